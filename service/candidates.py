@@ -1,0 +1,186 @@
+"""Stage 2 — candidates: alternatives for the suspect spans, assembled into whole sentences.
+
+Three sources propose span edits:
+- hotword and domain-lexicon terms that sound like an eojeol's leading noun (`term_edits`);
+- the recogniser's own n-best hypotheses, aligned span by span (`nbest_span_edits`);
+- spelling repairs of pronunciation-spelled words (`spelling_repair`, through Kiwi's typo model).
+`sentence_candidates` combines them into whole sentences for the reranker.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
+
+from service.kiwi_lm import Analysis
+from service.particles import agree
+from service.phonology import compose, decompose, final_consonant, key_distance, sound_key
+from service.text_spans import eojeols, replace_span
+from service.types import Candidate, Hypothesis, SpanEdit, SuspectSpan
+
+_PUNCTUATION = re.compile(r"[.,?!…·~\"'“”‘’()\[\]]")
+
+
+@dataclass(frozen=True)
+class TermIndex:
+    """Hotwords or lexicon terms with their sound keys, built once per request."""
+
+    terms: tuple[str, ...]
+    keys: tuple[str, ...]
+    source: str
+    max_distance: float
+
+    @classmethod
+    def build(cls, terms: tuple[str, ...], source: str, max_distance: float) -> "TermIndex":
+        usable = tuple(dict.fromkeys(t.strip() for t in terms if t and t.strip()))
+        return cls(usable, tuple(sound_key(t) for t in usable), source, max_distance)
+
+
+def strip_punctuation(text: str) -> str:
+    return " ".join(_PUNCTUATION.sub(" ", text).split())
+
+
+# --- n-best --------------------------------------------------------------------------------------------
+
+def is_filler(hypothesis: str, better: list[str]) -> bool:
+    """A filler alternative only reorders words or adds/removes punctuation of a better-ranked hypothesis."""
+    bare = strip_punctuation(hypothesis)
+    words = bare.split()
+    for other in better:
+        other_bare = strip_punctuation(other)
+        if bare == other_bare:
+            return True
+        other_words = other_bare.split()
+        if sorted(words) == sorted(other_words) and words != other_words:
+            return True
+    return False
+
+
+def nbest_alternatives(text: str, nbest: tuple[Hypothesis, ...], limit: int) -> list[Hypothesis]:
+    """The n-best hypotheses worth scoring: not the text itself, not fillers, best ranks first."""
+    kept: list[Hypothesis] = []
+    seen = [text]
+    for hypothesis in sorted(nbest, key=lambda h: h.rank)[: limit + 1]:
+        candidate = hypothesis.text.strip()
+        if not candidate or candidate in seen:
+            continue
+        if is_filler(candidate, seen):
+            seen.append(candidate)
+            continue
+        seen.append(candidate)
+        kept.append(Hypothesis(candidate, hypothesis.rank, hypothesis.score, hypothesis.confidence))
+    return kept
+
+
+def _eojeol_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return start, end
+
+
+def nbest_span_edits(text: str, hypothesis: str) -> list[SpanEdit]:
+    """Where `hypothesis` differs from `text`, one edit per differing stretch, widened to whole eojeols."""
+    regions: list[tuple[int, int, int, int]] = []
+    for op in Levenshtein.opcodes(text, hypothesis):
+        if op.tag == "equal":
+            continue
+        start, end = _eojeol_bounds(text, op.src_start, op.src_end)
+        h_start, h_end = _eojeol_bounds(hypothesis, op.dest_start, op.dest_end)
+        if regions and start <= regions[-1][1]:
+            previous = regions[-1]
+            regions[-1] = (previous[0], max(previous[1], end), previous[2], max(previous[3], h_end))
+        else:
+            regions.append((start, end, h_start, h_end))
+    return [SpanEdit(s, e, hypothesis[hs:he], "nbest") for s, e, hs, he in regions
+            if text[s:e] != hypothesis[hs:he]]
+
+
+# --- hotwords and lexicon ------------------------------------------------------------------------------
+
+def _undo_liaison(term: str, suffix: str) -> str:
+    """If the term's final consonant was carried into the suffix (방버블 → 방법 + 블), give it back (을)."""
+    coda = final_consonant(term)
+    first = decompose(suffix[0]) if suffix else None
+    if not coda or first is None or first.onset == "ㅇ":
+        return suffix
+    carried = {"ㄺ": "ㄱ", "ㄻ": "ㅁ", "ㄼ": "ㅂ", "ㄳ": "ㅅ", "ㅄ": "ㅅ", "ㄵ": "ㅈ", "ㄽ": "ㅅ", "ㄾ": "ㅌ",
+               "ㄿ": "ㅍ"}.get(coda, coda)
+    plain = {"ㄲ": "ㄱ", "ㅆ": "ㅅ"}.get(carried, carried)
+    if first.onset in (carried, plain, {"ㄷ": "ㅈ", "ㅌ": "ㅊ"}.get(carried, "")):
+        return compose("ㅇ", first.vowel, first.coda) + suffix[1:]
+    return suffix
+
+
+def term_edits(text: str, suspects: list[SuspectSpan], index: TermIndex, min_doubt: float) -> list[SpanEdit]:
+    """Replace the leading noun of a doubtful eojeol by a term that sounds like it, particle made to agree."""
+    if not index.terms:
+        return []
+    edits: list[SpanEdit] = []
+    for span in suspects:
+        word = span.text
+        if any(term in word for term in index.terms):
+            continue
+        best: tuple[float, str, str] | None = None
+        word_key = sound_key(word)
+        for term, term_key in zip(index.terms, index.keys):
+            if not term_key:
+                continue
+            budget = index.max_distance * len(term_key)
+            for split in range(1, len(word) + 1):
+                prefix_distance = key_distance(sound_key(word[:split]), term_key)
+                if prefix_distance > budget + 1.0:
+                    continue
+                for suffix in {word[split:], _undo_liaison(term, word[split:])}:
+                    replacement = term + agree(term, suffix)
+                    distance = key_distance(sound_key(replacement), word_key)
+                    if distance > budget or replacement == word:
+                        continue
+                    rank = (distance, -len(term), replacement)
+                    if best is None or rank < (best[0], -len(best[2]), best[1]):
+                        best = (distance, replacement, term)
+        if best is not None and (span.doubt >= min_doubt or best[0] == 0.0):
+            distance, replacement, term = best
+            edits.append(SpanEdit(span.start, span.end, replacement, index.source, -distance))
+    return edits
+
+
+# --- spelling repairs -----------------------------------------------------------------------------------
+
+def spelling_repair(text: str, reading: Analysis, join) -> str:
+    """Rebuild only the eojeols in which Kiwi undid a typo; the rest of the text stays as it was written."""
+    repaired = text
+    for word in reversed(eojeols(text)):
+        inside = [m for m in reading.morphemes if m.start < word.end and m.end > word.start]
+        if not inside or all(m.typo_cost == 0 for m in inside):
+            continue
+        start = min(word.start, min(m.start for m in inside))
+        end = max(word.end, max(m.end for m in inside))
+        head, tail = text[word.start:max(word.start, inside[0].start)], text[min(word.end, inside[-1].end):word.end]
+        rebuilt = head + join(list(inside)) + tail
+        if start == word.start and end == word.end:
+            repaired = replace_span(repaired, word.start, word.end, rebuilt)
+    return repaired
+
+
+# --- assembling sentences ------------------------------------------------------------------------------
+
+def apply_edits(text: str, edits: list[SpanEdit]) -> str:
+    """Apply non-overlapping edits (later ones first, so offsets stay valid)."""
+    result = text
+    last_start = len(text) + 1
+    for edit in sorted(edits, key=lambda e: e.start, reverse=True):
+        if edit.end > last_start:
+            continue
+        result = replace_span(result, edit.start, edit.end, edit.after)
+        last_start = edit.start
+    return result
+
+
+def with_term_edits(candidate: Candidate, edits: list[SpanEdit]) -> Candidate | None:
+    if not edits:
+        return None
+    return Candidate(apply_edits(candidate.text, edits), candidate.edits + tuple(edits),
+                     candidate.sources | {e.source for e in edits}, candidate.nbest_rank)

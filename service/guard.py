@@ -1,0 +1,35 @@
+"""Stage 5 — guard: refuse a proposed change that rewrites too much of what it started from.
+
+The measure is jiwer's character error rate of the proposal against the text before the step, with
+whitespace removed (moving spaces is not rewriting).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jiwer
+
+
+@dataclass(frozen=True)
+class GuardDecision:
+    text: str
+    accepted: bool
+    cer: float
+
+
+def change_rate(before: str, after: str) -> float:
+    reference = "".join(before.split())
+    hypothesis = "".join(after.split())
+    if not reference:
+        return 0.0 if not hypothesis else 1.0
+    if reference == hypothesis:
+        return 0.0
+    return float(jiwer.cer(reference, hypothesis))
+
+
+def guard(before: str, after: str, max_cer: float) -> GuardDecision:
+    """Keep `after` only when it changes at most `max_cer` of `before`'s characters."""
+    rate = change_rate(before, after)
+    if rate > max_cer:
+        return GuardDecision(before, False, rate)
+    return GuardDecision(after, True, rate)

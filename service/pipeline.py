@@ -1,0 +1,204 @@
+"""The correction pipeline, one batch of segments at a time:
+
+    suspects → candidates → rerank → (n-best spans on the pick → rerank) → refine → guard → post-process
+
+Every stage takes the whole batch, so Kiwi and the neural models see many texts per call.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from config import Settings
+from service import candidates as cand
+from service.evidence import char_confidences
+from service.edits import diff_edits
+from service.guard import guard
+from service.postprocess import collapse_whitespace, postprocess
+from service.rerank import RerankItem, RerankOutcome, rerank
+from service.resources import ServiceResources
+from service.suspects import find_suspect_spans
+from service.types import Candidate, SegmentInput, SegmentResult, SuspectSpan, TermLists
+
+
+@dataclass
+class SegmentWork:
+    """One segment on its way through the stages."""
+
+    segment: SegmentInput
+    text: str
+    status: str = "active"
+    confidences: list[float | None] = field(default_factory=list)
+    suspects: list[SuspectSpan] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
+    outcome: RerankOutcome | None = None
+    picked: str = ""
+    picked_sources: frozenset[str] = frozenset()
+    gain: float = 0.0
+    corrected: str = ""
+    refusals: list[str] = field(default_factory=list)
+
+
+def normalise_text(text: str) -> str:
+    """NFC (NFD Hangul from some clients becomes ordinary syllables), no control characters, single spaces."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+    return collapse_whitespace(text)
+
+
+def _is_korean(text: str) -> bool:
+    return any("가" <= ch <= "힣" for ch in text)
+
+
+class CorrectionPipeline:
+    def __init__(self, resources: ServiceResources, settings: Settings) -> None:
+        self.resources = resources
+        self.settings = settings
+
+    def correct(self, segments: list[SegmentInput], terms: TermLists) -> list[SegmentResult]:
+        works = [self._admit(segment) for segment in segments]
+        active = [w for w in works if w.status == "active"]
+        if active:
+            self._find_suspects(active)
+            self._generate_candidates(active, terms)
+            self._rerank(active, terms)
+            self._take_nbest_spans(active, terms)
+            self._refine_guard_postprocess(active)
+        return [self._result(w, terms) for w in works]
+
+    # -- admission ------------------------------------------------------------------------------------
+    def _admit(self, segment: SegmentInput) -> SegmentWork:
+        text = normalise_text(segment.text)
+        work = SegmentWork(segment, text, picked=text, corrected=text)
+        if not text:
+            work.status = "skipped_empty"
+        elif segment.no_speech_prob is not None and segment.no_speech_prob >= self.settings.NO_SPEECH_THRESHOLD:
+            work.status = "skipped_no_speech"
+        elif not _is_korean(text):
+            work.status = "skipped_not_korean"
+        if work.status != "active":
+            work.corrected = segment.text if not text else text
+            return work
+        work.segment = SegmentInput(**{**segment.__dict__, "text": text})
+        work.confidences = char_confidences(work.segment)
+        return work
+
+    # -- 1. suspects ----------------------------------------------------------------------------------
+    def _find_suspects(self, works: list[SegmentWork]) -> None:
+        analyses = self.resources.kiwi.analyze([w.text for w in works])
+        for work, analysis in zip(works, analyses):
+            work.suspects = find_suspect_spans(work.text, analysis, work.confidences, self.settings.LOW_CONFIDENCE)
+
+    # -- 2. candidates --------------------------------------------------------------------------------
+    def _generate_candidates(self, works: list[SegmentWork], terms: TermLists) -> None:
+        s = self.settings
+        hotwords = cand.TermIndex.build(terms.hotwords, "hotword", s.HOTWORD_MAX_DISTANCE)
+        lexicon = cand.TermIndex.build(terms.domain_lexicon, "lexicon", s.LEXICON_MAX_DISTANCE)
+        bases_per_work: list[list[Candidate]] = []
+        for work in works:
+            bases = [Candidate(work.text)]
+            for hypothesis in cand.nbest_alternatives(work.text, work.segment.nbest, s.MAX_NBEST):
+                bases.append(Candidate(hypothesis.text, sources=frozenset({"nbest"}), nbest_rank=hypothesis.rank))
+            bases_per_work.append(bases)
+        flat = [b.text for bases in bases_per_work for b in bases]
+        readings = iter(self.resources.kiwi.typo_readings(flat, top_n=1))
+        min_doubt = 1.0 - s.LOW_CONFIDENCE
+        for work, bases in zip(works, bases_per_work):
+            pool: dict[str, Candidate] = {}
+            for base in bases:
+                reading = next(readings)[0]
+                repaired_text = cand.spelling_repair(base.text, reading, self.resources.kiwi.join)
+                versions = [base]
+                if repaired_text != base.text:
+                    versions.append(Candidate(repaired_text, base.edits, base.sources | {"spelling"}, base.nbest_rank))
+                for version in versions:
+                    pool.setdefault(version.text, version)
+                    suspects = work.suspects if version.text == work.text else find_suspect_spans_plain(version.text)
+                    edits = (cand.term_edits(version.text, suspects, hotwords, min_doubt)
+                             + cand.term_edits(version.text, suspects, lexicon, min_doubt))
+                    with_terms = cand.with_term_edits(version, _non_overlapping(edits))
+                    if with_terms is not None:
+                        pool.setdefault(with_terms.text, with_terms)
+            pool.pop(work.text, None)
+            work.candidates = list(pool.values())
+
+    # -- 3. rerank ------------------------------------------------------------------------------------
+    def _rerank_items(self, works: list[SegmentWork], originals: list[str], terms: TermLists) -> list[RerankOutcome]:
+        items = [RerankItem(original, w.candidates, w.confidences, w.segment.nbest, terms.hotwords,
+                            terms.domain_lexicon) for w, original in zip(works, originals)]
+        return rerank(items, self.resources.kiwi.scores, self.resources.scorers, self.settings.WEIGHTS,
+                      self.settings.GAIN_MARGIN)
+
+    def _rerank(self, works: list[SegmentWork], terms: TermLists) -> None:
+        for work, outcome in zip(works, self._rerank_items(works, [w.text for w in works], terms)):
+            decision = guard(work.text, outcome.picked, self.settings.GUARD_CER)
+            if not decision.accepted:
+                work.refusals.append(f"rerank: change rate {decision.cer:.2f} > {self.settings.GUARD_CER}")
+                continue
+            work.outcome = outcome
+            work.picked, work.gain = outcome.picked, outcome.gain
+            work.picked_sources = outcome.best.candidate.sources
+
+    def _take_nbest_spans(self, works: list[SegmentWork], terms: TermLists) -> None:
+        """Second pass: single n-best spans tried on top of the pick (a hypothesis may be right in one place only)."""
+        todo = []
+        for work in works:
+            spans: dict[str, Candidate] = {}
+            for hypothesis in cand.nbest_alternatives(work.picked, work.segment.nbest, self.settings.MAX_NBEST):
+                for edit in cand.nbest_span_edits(work.picked, hypothesis.text):
+                    text = cand.apply_edits(work.picked, [edit])
+                    spans.setdefault(text, Candidate(text, (edit,), work.picked_sources | {"nbest"}))
+            if spans:
+                work.candidates = list(spans.values())
+                todo.append(work)
+        if not todo:
+            return
+        # Scored against the pick, with the evidence of the original text.
+        outcomes = self._rerank_items(todo, [w.picked for w in todo], terms)
+        for work, outcome in zip(todo, outcomes):
+            if not outcome.accepted:
+                continue
+            decision = guard(work.text, outcome.picked, self.settings.GUARD_CER)
+            if decision.accepted:
+                work.picked = outcome.picked
+                work.gain += outcome.gain
+                work.picked_sources = outcome.best.candidate.sources
+
+    # -- 4-6. refine, guard, post-process -------------------------------------------------------------
+    def _refine_guard_postprocess(self, works: list[SegmentWork]) -> None:
+        refinements = self.resources.refiner.refine([w.picked for w in works])
+        for work, refinement in zip(works, refinements):
+            decision = guard(work.picked, refinement.text, self.settings.REFINE_GUARD_CER)
+            refined = decision.text
+            if not decision.accepted:
+                work.refusals.append(f"refine: change rate {decision.cer:.2f} > {self.settings.REFINE_GUARD_CER}")
+            elif refined != work.picked:
+                work.picked_sources = work.picked_sources | {refinement.source}
+            work.corrected = postprocess(refined, refinement.final_mark)
+
+    def _result(self, work: SegmentWork, terms: TermLists) -> SegmentResult:
+        segment = work.segment
+        original = segment.text if work.status != "active" else work.text
+        raw_original = segment.text
+        if work.status != "active":
+            return SegmentResult(segment.id, raw_original, raw_original, 0.0, work.corrected, [],
+                                 segment.start, segment.end, work.status)
+        edits = diff_edits(raw_original, work.corrected, terms.hotwords, terms.domain_lexicon,
+                           work.picked_sources, work.gain)
+        status = "corrected" if "".join(work.corrected.split()).rstrip(".?!") != "".join(original.split()) else "unchanged"
+        return SegmentResult(segment.id, raw_original, work.picked, round(work.gain, 3), work.corrected, edits,
+                             segment.start, segment.end, status, work.refusals)
+
+
+def find_suspect_spans_plain(text: str) -> list[SuspectSpan]:
+    """Suspects of a candidate text that has no recogniser evidence of its own: every eojeol, fully doubtful."""
+    from service.text_spans import eojeols
+    return [SuspectSpan(w.start, w.end, w.text, w.start, 1.0) for w in eojeols(text)]
+
+
+def _non_overlapping(edits):
+    chosen = []
+    for edit in sorted(edits, key=lambda e: (-e.score, e.start)):
+        if all(edit.end <= c.start or edit.start >= c.end for c in chosen):
+            chosen.append(edit)
+    return chosen

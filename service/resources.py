@@ -1,0 +1,34 @@
+"""The models the pipeline uses, loaded once (in the app's lifespan hook) and warmed up."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from config import Settings
+from service.kiwi_lm import KiwiToolkit
+from service.refine import KiwiRefiner, Refiner
+from service.rerank import SentenceScorer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceResources:
+    kiwi: KiwiToolkit
+    refiner: Refiner
+    scorers: list[SentenceScorer] = field(default_factory=list)
+    tiers: dict[str, str] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+
+
+def load_resources(settings: Settings) -> ServiceResources:
+    """Load the embedded tier (always) and the neural tier (when its weights are installed)."""
+    kiwi = KiwiToolkit(num_workers=settings.KIWI_WORKERS, typo_cost_threshold=settings.TYPO_COST_THRESHOLD)
+    resources = ServiceResources(
+        kiwi=kiwi,
+        refiner=KiwiRefiner(kiwi, spacing_margin=settings.SPACING_MARGIN),
+        tiers={"kiwi": "loaded", "kobart": "absent", "mlm": "absent"},
+    )
+    kiwi.warm_up()
+    logger.info("embedded tier loaded (kiwi); tiers: %s", resources.tiers)
+    return resources

@@ -1,0 +1,57 @@
+"""Spelling repairs of pronunciation-spelled words, as Kiwi typo definitions derived from the sound rules.
+
+Kiwi's typo correction searches, inside its morphological lattice, for spellings whose "typo" would produce
+the text. Feeding it the sound changes of `service.phonology` in reverse (궁물 may be 국물, 가치 may be 같이,
+훼의 may be 회의) turns it into a pronunciation-to-spelling repairer that costs one analysis per sentence.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import jamo
+from kiwipiepy import TypoDefinition, TypoTransformer, basic_typos_with_continual_and_lengthening
+
+from service.phonology import _pronounce_syllables, Syllable, compose
+
+_ONSETS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
+_VOWELS = "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ"
+_CODAS = "ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ"
+# Vowel pairs the recogniser writes for one another (spelled → heard).
+_VOWEL_CONFUSIONS = (
+    ("ㅐ", "ㅔ"), ("ㅔ", "ㅐ"), ("ㅒ", "ㅖ"), ("ㅖ", "ㅒ"), ("ㅚ", "ㅙ"), ("ㅚ", "ㅞ"), ("ㅙ", "ㅚ"),
+    ("ㅙ", "ㅞ"), ("ㅞ", "ㅚ"), ("ㅞ", "ㅙ"), ("ㅢ", "ㅣ"), ("ㅢ", "ㅡ"), ("ㅢ", "ㅔ"),
+)
+
+
+def _tail(coda: str) -> str:
+    return jamo.hcj_to_jamo(coda, "tail")
+
+
+def sound_change_definitions(cost: float = 1.0) -> list[TypoDefinition]:
+    """Every boundary sound change (coda + next syllable) the forward rules produce, as spelled → said."""
+    definitions: list[TypoDefinition] = []
+    for coda in _CODAS:
+        for onset in _ONSETS:
+            for vowel in _VOWELS:
+                said = _pronounce_syllables([Syllable("ㄱ", "ㅏ", coda), Syllable(onset, vowel, "")])
+                said_coda, said_next = said[0].coda, said[1]
+                if said_coda == coda and said_next.onset == onset:
+                    continue
+                spelled = _tail(coda) + compose(onset, vowel)
+                heard = (_tail(said_coda) if said_coda else "") + compose(said_next.onset, vowel)
+                if onset == "ㅇ" and not said_coda:
+                    # Plain liaison is Kiwi's own continual-typo rule.
+                    continue
+                definitions.append(TypoDefinition([spelled], [heard], cost))
+    return definitions
+
+
+def vowel_confusion_definitions(cost: float = 1.0) -> list[TypoDefinition]:
+    return [TypoDefinition([spelled], [heard], cost) for spelled, heard in _VOWEL_CONFUSIONS]
+
+
+@lru_cache(maxsize=4)
+def sound_change_typos(cost: float = 1.0) -> TypoTransformer:
+    """Kiwi's basic, liaison and lengthening typos plus the reversed sound rules and merged vowels."""
+    rules = TypoTransformer(sound_change_definitions(cost) + vowel_confusion_definitions(cost))
+    return basic_typos_with_continual_and_lengthening | rules

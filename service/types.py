@@ -1,0 +1,105 @@
+"""The records that flow through the pipeline (plain dataclasses; pydantic stays at the HTTP edge)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class WordEvidence:
+    """A recogniser word or token: its text and how sure the recogniser was (0..1, already clamped)."""
+
+    text: str
+    confidence: float | None = None
+    logprob: float | None = None
+    start: float | None = None
+    end: float | None = None
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One entry of the recogniser's n-best list."""
+
+    text: str
+    rank: int
+    score: float | None = None
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class SegmentInput:
+    id: str
+    text: str
+    start: float | None = None
+    end: float | None = None
+    confidence: float | None = None
+    no_speech_prob: float | None = None
+    words: tuple[WordEvidence, ...] = ()
+    tokens: tuple[WordEvidence, ...] = ()
+    nbest: tuple[Hypothesis, ...] = ()
+
+
+@dataclass(frozen=True)
+class TermLists:
+    """The terms this meeting is likely to contain."""
+
+    hotwords: tuple[str, ...] = ()
+    domain_lexicon: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SpanEdit:
+    """Replace original[start:end] with `after`; `source` says which evidence proposed it."""
+
+    start: int
+    end: int
+    after: str
+    source: str
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class SuspectSpan:
+    """A stretch of the text that may be wrong: an eojeol, the noun inside it, and how doubtful it is."""
+
+    start: int
+    end: int
+    text: str
+    noun_end: int  # end of the leading noun (== start when the eojeol has none)
+    doubt: float  # 0 = surely right, 1 = surely wrong
+    is_unknown: bool = False
+
+
+@dataclass
+class Candidate:
+    """A whole-sentence alternative to the original and the span edits it is made of."""
+
+    text: str
+    edits: tuple[SpanEdit, ...] = ()
+    sources: frozenset[str] = frozenset()
+    nbest_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One change in the response: character offsets in `original`."""
+
+    start: int
+    end: int
+    before: str
+    after: str
+    source: str
+    score: float = 0.0
+
+
+@dataclass
+class SegmentResult:
+    id: str
+    original: str
+    picked_candidate: str
+    gain: float
+    corrected: str
+    edits: list[Edit] = field(default_factory=list)
+    start: float | None = None
+    end: float | None = None
+    status: str = "corrected"  # corrected | unchanged | skipped_no_speech | skipped_empty | skipped_not_korean | guarded | timeout
+    guard_refusals: list[str] = field(default_factory=list)
