@@ -123,14 +123,14 @@ class CorrectionPipeline:
             work.candidates = list(pool.values())
 
     # -- 3. rerank ------------------------------------------------------------------------------------
-    def _rerank_items(self, works: list[SegmentWork], originals: list[str], terms: TermLists) -> list[RerankOutcome]:
-        items = [RerankItem(original, w.candidates, w.confidences, w.segment.nbest, terms.hotwords,
-                            terms.domain_lexicon) for w, original in zip(works, originals)]
+    def _rerank_items(self, works: list[SegmentWork], baselines: list[Candidate], terms: TermLists) -> list[RerankOutcome]:
+        items = [RerankItem(w.text, baseline, w.candidates, w.confidences, w.segment.nbest, terms.hotwords,
+                            terms.domain_lexicon) for w, baseline in zip(works, baselines)]
         return rerank(items, self.resources.kiwi.scores, self.resources.scorers, self.settings.WEIGHTS,
                       self.settings.GAIN_MARGIN)
 
     def _rerank(self, works: list[SegmentWork], terms: TermLists) -> None:
-        for work, outcome in zip(works, self._rerank_items(works, [w.text for w in works], terms)):
+        for work, outcome in zip(works, self._rerank_items(works, [Candidate(w.text) for w in works], terms)):
             decision = guard(work.text, outcome.picked, self.settings.GUARD_CER)
             if not decision.accepted:
                 work.refusals.append(f"rerank: change rate {decision.cer:.2f} > {self.settings.GUARD_CER}")
@@ -154,7 +154,7 @@ class CorrectionPipeline:
         if not todo:
             return
         # Scored against the pick, with the evidence of the original text.
-        outcomes = self._rerank_items(todo, [w.picked for w in todo], terms)
+        outcomes = self._rerank_items(todo, [Candidate(w.picked, sources=w.picked_sources) for w in todo], terms)
         for work, outcome in zip(todo, outcomes):
             if not outcome.accepted:
                 continue

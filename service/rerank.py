@@ -35,9 +35,14 @@ class SentenceScorer(Protocol):
 
 @dataclass(frozen=True)
 class RerankItem:
-    """One segment's reranking problem."""
+    """One segment's reranking problem: candidates against a baseline (the text to beat).
+
+    Evidence is always measured against `original`, the recogniser's text; the baseline is the original in
+    the first pass and the current pick in later passes.
+    """
 
     original: str
+    baseline: Candidate
     candidates: list[Candidate]
     confidences: list[float | None]
     nbest: tuple[Hypothesis, ...]
@@ -58,15 +63,15 @@ class ScoredCandidate:
 
 @dataclass(frozen=True)
 class RerankOutcome:
-    original: ScoredCandidate
-    best: ScoredCandidate
+    original: ScoredCandidate  # the baseline, scored
+    best: ScoredCandidate  # the baseline again when nothing beat it by the margin
     gain: float
     accepted: bool
     ranked: tuple[ScoredCandidate, ...]
 
     @property
     def picked(self) -> str:
-        return self.best.candidate.text if self.accepted else self.original.candidate.text
+        return self.best.candidate.text
 
 
 def _count_terms(text: str, terms: tuple[str, ...]) -> int:
@@ -117,7 +122,7 @@ def rerank(
     flat_originals: list[str] = []
     flat_texts: list[str] = []
     for item in items:
-        for candidate in [Candidate(item.original)] + item.candidates:
+        for candidate in [item.baseline] + item.candidates:
             flat_originals.append(item.original)
             flat_texts.append(candidate.text)
     language = [weights.lm * s for s in kiwi_scores(flat_texts)]
@@ -129,7 +134,7 @@ def rerank(
     outcomes: list[RerankOutcome] = []
     position = 0
     for item in items:
-        pool = [Candidate(item.original)] + item.candidates
+        pool = [item.baseline] + item.candidates
         scored = []
         for candidate in pool:
             scored.append(ScoredCandidate(candidate, language[position],
@@ -139,7 +144,7 @@ def rerank(
         ranked = tuple(sorted(scored, key=lambda s: s.total, reverse=True))
         best = ranked[0]
         gain = best.total - original.total
-        accepted = best.candidate.text != item.original and gain >= margin
+        accepted = best.candidate.text != item.baseline.text and gain >= margin
         outcomes.append(RerankOutcome(original, best if accepted else original,
                                       gain if accepted else 0.0, accepted, ranked))
     return outcomes
