@@ -62,7 +62,20 @@ class Settings:
     HOTWORD_MAX_DISTANCE: float = 0.34
     LEXICON_MAX_DISTANCE: float = 0.25
     LOW_CONFIDENCE: float = 0.7
+    TERM_CONFIDENCE: float = 0.85
+    SPAN_PASSES: int = 2
     TORCH_THREADS: int = 2
+    # Production (issue 5): access control, CORS, the bounded worker pool, the per-request budget, logs.
+    API_KEYS: tuple[str, ...] = ()  # empty: no key required; EC_API_KEYS="k1,k2"
+    CORS_ORIGINS: tuple[str, ...] = ()  # none by default: browsers on other origins are refused
+    WORKERS: int = 2  # pipeline threads per process (scale out with uvicorn --workers)
+    QUEUE_SIZE: int = 64  # requests waiting for a worker beyond WORKERS; more get 503 + Retry-After
+    RETRY_AFTER_S: int = 1
+    REQUEST_BUDGET_S: float = 10.0  # segments not reached by then come back unchanged, status "timeout"
+    BUDGET_CHUNK_SEGMENTS: int = 16  # segments per pipeline call between deadline checks
+    MAX_JSON_DEPTH: int = 32
+    JSON_LOGS: bool = False
+    LOG_LEVEL: str = "INFO"
     WEIGHTS: ScoreWeights = field(default_factory=ScoreWeights)
     GENERATION: GenerationSettings = field(default_factory=GenerationSettings)
 

@@ -123,26 +123,27 @@ def term_edits(text: str, suspects: list[SuspectSpan], index: TermIndex, min_dou
         word = span.text
         if any(term in word for term in index.terms):
             continue
-        best: tuple[float, str, str] | None = None
+        best: tuple[tuple, str] | None = None
         word_key = sound_key(word)
         for term, term_key in zip(index.terms, index.keys):
             if not term_key:
                 continue
             budget = index.max_distance * len(term_key)
-            for split in range(1, len(word) + 1):
-                prefix_distance = key_distance(sound_key(word[:split]), term_key)
-                if prefix_distance > budget + 1.0:
-                    continue
-                for suffix in {word[split:], _undo_liaison(term, word[split:])}:
-                    replacement = term + agree(term, suffix)
-                    distance = key_distance(sound_key(replacement), word_key)
-                    if distance > budget or replacement == word:
+            # The term may stand anywhere in the eojeol (농협가드 → 농협카드), followed by its particles.
+            for begin in range(0, len(word)):
+                for split in range(begin + 1, len(word) + 1):
+                    if key_distance(sound_key(word[begin:split]), term_key) > budget + 1.0:
                         continue
-                    rank = (distance, -len(term), replacement)
-                    if best is None or rank < (best[0], -len(best[2]), best[1]):
-                        best = (distance, replacement, term)
-        if best is not None and (span.doubt >= min_doubt or best[0] == 0.0):
-            distance, replacement, term = best
+                    for suffix in {word[split:], _undo_liaison(term, word[split:])}:
+                        replacement = word[:begin] + term + agree(term, suffix)
+                        distance = key_distance(sound_key(replacement), word_key)
+                        if distance > budget or replacement == word:
+                            continue
+                        rank = (distance, abs(len(replacement) - len(word)), replacement)
+                        if best is None or rank < best[0]:
+                            best = (rank, replacement)
+        if best is not None and (span.doubt >= min_doubt or best[0][0] == 0.0):
+            (distance, _, _), replacement = best
             edits.append(SpanEdit(span.start, span.end, replacement, index.source, -distance))
     return edits
 

@@ -60,9 +60,13 @@ class CorrectionPipeline:
         active = [w for w in works if w.status == "active"]
         if active:
             self._find_suspects(active)
-            self._generate_candidates(active, terms)
+            s = self.settings
+            indexes = (cand.TermIndex.build(terms.hotwords, "hotword", s.HOTWORD_MAX_DISTANCE),
+                       cand.TermIndex.build(terms.domain_lexicon, "lexicon", s.LEXICON_MAX_DISTANCE))
+            self._generate_candidates(active, indexes)
             self._rerank(active, terms)
-            self._take_nbest_spans(active, terms)
+            for _ in range(self.settings.SPAN_PASSES):
+                self._span_pass(active, terms, indexes)
             self._refine_guard_postprocess(active)
         return [self._result(w, terms) for w in works]
 
@@ -90,10 +94,10 @@ class CorrectionPipeline:
             work.suspects = find_suspect_spans(work.text, analysis, work.confidences, self.settings.LOW_CONFIDENCE)
 
     # -- 2. candidates --------------------------------------------------------------------------------
-    def _generate_candidates(self, works: list[SegmentWork], terms: TermLists) -> None:
+    def _generate_candidates(self, works: list[SegmentWork],
+                             indexes: tuple[cand.TermIndex, cand.TermIndex]) -> None:
         s = self.settings
-        hotwords = cand.TermIndex.build(terms.hotwords, "hotword", s.HOTWORD_MAX_DISTANCE)
-        lexicon = cand.TermIndex.build(terms.domain_lexicon, "lexicon", s.LEXICON_MAX_DISTANCE)
+        hotwords, lexicon = indexes
         bases_per_work: list[list[Candidate]] = []
         for work in works:
             bases = [Candidate(work.text)]
@@ -102,7 +106,6 @@ class CorrectionPipeline:
             bases_per_work.append(bases)
         flat = [b.text for bases in bases_per_work for b in bases]
         readings = iter(self.resources.kiwi.typo_readings(flat, top_n=1))
-        min_doubt = 1.0 - s.LOW_CONFIDENCE
         for work, bases in zip(works, bases_per_work):
             pool: dict[str, Candidate] = {}
             for base in bases:
@@ -113,12 +116,12 @@ class CorrectionPipeline:
                     versions.append(Candidate(repaired_text, base.edits, base.sources | {"spelling"}, base.nbest_rank))
                 for version in versions:
                     pool.setdefault(version.text, version)
-                    suspects = work.suspects if version.text == work.text else find_suspect_spans_plain(version.text)
-                    edits = (cand.term_edits(version.text, suspects, hotwords, min_doubt)
-                             + cand.term_edits(version.text, suspects, lexicon, min_doubt))
-                    with_terms = cand.with_term_edits(version, _non_overlapping(edits))
-                    if with_terms is not None:
-                        pool.setdefault(with_terms.text, with_terms)
+                    edits = self._term_edits(work, version.text, hotwords, lexicon)
+                    # All term edits at once, and each alone (one wrong term must not sink the others).
+                    for chosen in [_non_overlapping(edits)] + [[e] for e in edits] * (len(edits) > 1):
+                        with_terms = cand.with_term_edits(version, chosen)
+                        if with_terms is not None:
+                            pool.setdefault(with_terms.text, with_terms)
             pool.pop(work.text, None)
             work.candidates = list(pool.values())
 
@@ -139,21 +142,33 @@ class CorrectionPipeline:
             work.picked, work.gain = outcome.picked, outcome.gain
             work.picked_sources = outcome.best.candidate.sources
 
-    def _take_nbest_spans(self, works: list[SegmentWork], terms: TermLists) -> None:
-        """Second pass: single n-best spans tried on top of the pick (a hypothesis may be right in one place only)."""
+    def _term_edits(self, work: SegmentWork, text: str, hotwords: cand.TermIndex,
+                    lexicon: cand.TermIndex) -> list:
+        suspects = work.suspects if text == work.text else find_suspect_spans_plain(text)
+        min_doubt = 1.0 - self.settings.TERM_CONFIDENCE
+        return (cand.term_edits(text, suspects, hotwords, min_doubt)
+                + cand.term_edits(text, suspects, lexicon, min_doubt))
+
+    def _span_pass(self, works: list[SegmentWork], terms: TermLists,
+                   indexes: tuple[cand.TermIndex, cand.TermIndex]) -> None:
+        """Single span edits tried on top of the pick: an n-best hypothesis or a term may be right in one place
+        only, where the whole-sentence candidates mixed it with something wrong."""
+        hotwords, lexicon = indexes
         todo = []
         for work in works:
             spans: dict[str, Candidate] = {}
+            edits = self._term_edits(work, work.picked, hotwords, lexicon)
             for hypothesis in cand.nbest_alternatives(work.picked, work.segment.nbest, self.settings.MAX_NBEST):
-                for edit in cand.nbest_span_edits(work.picked, hypothesis.text):
-                    text = cand.apply_edits(work.picked, [edit])
-                    spans.setdefault(text, Candidate(text, (edit,), work.picked_sources | {"nbest"}))
+                edits.extend(cand.nbest_span_edits(work.picked, hypothesis.text))
+            for edit in edits:
+                text = cand.apply_edits(work.picked, [edit])
+                if text != work.picked:
+                    spans.setdefault(text, Candidate(text, (edit,), work.picked_sources | {edit.source}))
             if spans:
                 work.candidates = list(spans.values())
                 todo.append(work)
         if not todo:
             return
-        # Scored against the pick, with the evidence of the original text.
         outcomes = self._rerank_items(todo, [Candidate(w.picked, sources=w.picked_sources) for w in todo], terms)
         for work, outcome in zip(todo, outcomes):
             if not outcome.accepted:
