@@ -75,10 +75,11 @@ class KiwiToolkit:
         return self.kiwi.join([(m.form, m.tag) for m in morphemes])
 
     def respace(self, texts: list[str]) -> list[str]:
-        """Kiwi's spacing model, free to remove spaces as well as add them."""
+        """Kiwi's spacing model, adding missing spaces (the speaker's own spacing is kept: removing spaces
+        from words Kiwi cannot read glues them together)."""
         if not texts:
             return []
-        return list(self.kiwi.space(texts, reset_whitespace=True))
+        return list(self.kiwi.space(texts, reset_whitespace=False))
 
     def warm_up(self) -> None:
         self.analyze(["지금부터 회의를 시작하겠습니다"])

@@ -22,6 +22,7 @@ from service.types import Candidate, Hypothesis
 _DEFAULT_CONFIDENCE = 0.85
 # Moving a space changes no sound and no letter: it is charged a small fixed price, not by confidence.
 _SPACE_EDIT_COST = 0.75
+_NBEST_SUPPORT_DISCOUNT = 0.5
 
 
 class SentenceScorer(Protocol):
@@ -85,6 +86,7 @@ def evidence_score(item: RerankItem, candidate: str, weights: ScoreWeights) -> f
         return 0.0
     cost = 0.0
     nbest_words = {w for h in item.nbest for w in strip_punctuation(h.text).split()}
+    nbest_compact = "\n".join("".join(h.text.split()) for h in item.nbest)
     supported = 0
     for op in Levenshtein.opcodes(original, candidate):
         if op.tag == "equal":
@@ -98,7 +100,11 @@ def evidence_score(item: RerankItem, candidate: str, weights: ScoreWeights) -> f
         if not changed:  # a pure insertion: priced by the confidence of the character it follows
             neighbour = item.confidences[op.src_start - 1] if op.src_start > 0 else None
             changed = [neighbour] * max(1, len(after.strip()))
-        cost += sum(_DEFAULT_CONFIDENCE if c is None else c for c in changed)
+        op_cost = sum(_DEFAULT_CONFIDENCE if c is None else c for c in changed)
+        if after.strip() and "".join(after.split()) in nbest_compact:
+            # The recogniser itself offered these characters: less of a leap than an outside guess.
+            op_cost *= _NBEST_SUPPORT_DISCOUNT
+        cost += op_cost
     original_words = set(strip_punctuation(original).split())
     for word in strip_punctuation(candidate).split():
         if word not in original_words and word in nbest_words:

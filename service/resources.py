@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from config import Settings
 from service.kiwi_lm import KiwiToolkit
+from service.neural.loader import load_neural
 from service.refine import KiwiRefiner, Refiner
 from service.rerank import SentenceScorer
 
@@ -30,5 +31,14 @@ def load_resources(settings: Settings) -> ServiceResources:
         tiers={"kiwi": "loaded", "kobart": "absent", "mlm": "absent"},
     )
     kiwi.warm_up()
-    logger.info("embedded tier loaded (kiwi); tiers: %s", resources.tiers)
+    logger.info("embedded tier loaded (kiwi)")
+    # The neural tier replaces the refiner and adds gain scorers when its models are installed; a broken
+    # directory is reported in `problems` and leaves the embedded tier serving.
+    neural = load_neural(settings, fallback=resources.refiner)
+    if neural.refiner is not None:
+        resources.refiner = neural.refiner
+    resources.scorers.extend(neural.scorers)
+    resources.tiers.update(neural.tiers)
+    resources.problems.update(neural.problems)
+    logger.info("tiers: %s%s", resources.tiers, f"; problems: {resources.problems}" if resources.problems else "")
     return resources

@@ -21,6 +21,10 @@ _VOWEL_CONFUSIONS = (
     ("ㅐ", "ㅔ"), ("ㅔ", "ㅐ"), ("ㅒ", "ㅖ"), ("ㅖ", "ㅒ"), ("ㅚ", "ㅙ"), ("ㅚ", "ㅞ"), ("ㅙ", "ㅚ"),
     ("ㅙ", "ㅞ"), ("ㅞ", "ㅚ"), ("ㅞ", "ㅙ"), ("ㅢ", "ㅣ"), ("ㅢ", "ㅡ"), ("ㅢ", "ㅔ"),
 )
+# Vowels close in the mouth that a recogniser mishears for one another (ㅓ/ㅗ, ㅡ/ㅜ, ㅕ/ㅛ).
+_NEAR_VOWELS = (("ㅓ", "ㅗ"), ("ㅗ", "ㅓ"), ("ㅡ", "ㅜ"), ("ㅜ", "ㅡ"), ("ㅕ", "ㅛ"), ("ㅛ", "ㅕ"))
+# Tensing happens after more than stops in speech (할 수 → 할 쑤, 작성 → 작썽): lax onsets heard tense.
+_TENSED_ONSETS = (("ㄱ", "ㄲ"), ("ㄷ", "ㄸ"), ("ㅂ", "ㅃ"), ("ㅅ", "ㅆ"), ("ㅈ", "ㅉ"))
 
 
 def _tail(coda: str) -> str:
@@ -50,8 +54,15 @@ def vowel_confusion_definitions(cost: float = 1.0) -> list[TypoDefinition]:
     return [TypoDefinition([spelled], [heard], cost) for spelled, heard in _VOWEL_CONFUSIONS]
 
 
+def mishearing_definitions(cost: float = 1.5) -> list[TypoDefinition]:
+    """Confusions of the ear rather than of the rules: near vowels and tensed onsets, anywhere."""
+    return ([TypoDefinition([spelled], [heard], cost) for spelled, heard in _NEAR_VOWELS]
+            + [TypoDefinition([spelled], [heard], cost, "any") for spelled, heard in _TENSED_ONSETS])
+
+
 @lru_cache(maxsize=4)
 def sound_change_typos(cost: float = 1.0) -> TypoTransformer:
-    """Kiwi's basic, liaison and lengthening typos plus the reversed sound rules and merged vowels."""
-    rules = TypoTransformer(sound_change_definitions(cost) + vowel_confusion_definitions(cost))
+    """Kiwi's basic, liaison and lengthening typos plus the reversed sound rules, merged and near vowels."""
+    rules = TypoTransformer(sound_change_definitions(cost) + vowel_confusion_definitions(cost)
+                            + mishearing_definitions(cost * 1.5))
     return basic_typos_with_continual_and_lengthening | rules

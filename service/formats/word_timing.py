@@ -1,0 +1,101 @@
+"""Word timings after an edit, so a client can rebuild word-level highlighting.
+
+The rule: when a span of words is replaced, the new words share the replaced span's time, from the first
+replaced word's start to the last one's end, split in proportion to their lengths (letters, not spaces).
+Words no edit touches keep their own text and times.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from service.formats.offsets import apply_edits
+from service.types import Edit
+
+
+@dataclass(frozen=True)
+class TimedWord:
+    text: str
+    start: float | None = None
+    end: float | None = None
+
+
+@dataclass(frozen=True)
+class RetimedWord:
+    text: str
+    start: float | None
+    end: float | None
+    replaces: tuple[int, ...]  # indices of the original words this one stands for
+    changed: bool = False
+
+
+def locate_words(text: str, words: Sequence[TimedWord]) -> list[tuple[int, int]]:
+    """Each word's character span in `text`, in order (a word not found gets an empty span where it would be)."""
+    spans, cursor = [], 0
+    for word in words:
+        needle = word.text.strip()
+        at = text.find(needle, cursor) if needle else -1
+        if at < 0:
+            spans.append((cursor, cursor))
+            continue
+        spans.append((at, at + len(needle)))
+        cursor = at + len(needle)
+    return spans
+
+
+def _words_touched(edit: Edit, spans: list[tuple[int, int]]) -> list[int]:
+    touched = [i for i, (s, e) in enumerate(spans)
+               if (s < edit.end and e > edit.start) or (edit.start == edit.end and s <= edit.start <= e)]
+    if touched or not spans:
+        return touched
+    # An edit in the space between words (a space removed or added): it belongs with the word before it.
+    before = [i for i, (s, e) in enumerate(spans) if e <= edit.start]
+    return [before[-1] if before else 0]
+
+
+def _split_time(start: float | None, end: float | None, texts: list[str]) -> list[tuple[float | None, float | None]]:
+    if start is None or end is None or not texts:
+        return [(start, end)] * len(texts)
+    weights = [max(1, len("".join(t.split()))) for t in texts]
+    total, out, acc = sum(weights), [], 0
+    for w in weights:
+        t0 = start + (end - start) * acc / total
+        acc += w
+        t1 = start + (end - start) * acc / total
+        out.append((round(t0, 3), round(t1, 3)))
+    return out
+
+
+def retime(original: str, words: Sequence[TimedWord], edits: Sequence[Edit]) -> list[RetimedWord]:
+    """The words of `original` after `edits` (offsets in `original`), with timings by the rule above."""
+    if not words:
+        return []
+    spans = locate_words(original, words)
+    groups: list[list[int]] = []  # [first word, last word], merged where they share a word
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        touched = _words_touched(edit, spans)
+        if not touched:
+            continue
+        lo, hi = min(touched), max(touched)
+        if groups and lo <= groups[-1][1]:
+            groups[-1][1] = max(groups[-1][1], hi)
+        else:
+            groups.append([lo, hi])
+    out: list[RetimedWord] = []
+    next_word = 0
+    for lo, hi in groups:
+        out.extend(RetimedWord(words[i].text, words[i].start, words[i].end, (i,)) for i in range(next_word, lo))
+        region_start, region_end = spans[lo][0], spans[hi][1]
+        inside = [e for e in edits if (region_start <= e.start and e.end <= region_end)
+                  or any(i in _words_touched(e, spans) for i in range(lo, hi + 1))]
+        region_start = min([region_start] + [e.start for e in inside])
+        region_end = max([region_end] + [e.end for e in inside])
+        shifted = [Edit(e.start - region_start, e.end - region_start, e.before, e.after, e.source, e.score)
+                   for e in inside]
+        new_texts = apply_edits(original[region_start:region_end], shifted).split()
+        times = _split_time(words[lo].start, words[hi].end, new_texts)
+        replaced = tuple(range(lo, hi + 1))
+        out.extend(RetimedWord(t, t0, t1, replaced, True) for t, (t0, t1) in zip(new_texts, times))
+        next_word = hi + 1
+    out.extend(RetimedWord(words[i].text, words[i].start, words[i].end, (i,)) for i in range(next_word, len(words)))
+    return out
