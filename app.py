@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from config import load_settings
-from routes import correct, health
+from routes import correct, formats, health
 from routes.errors import install_error_handlers
 from service.pipeline import CorrectionPipeline
 from service.resources import load_resources
@@ -41,6 +41,7 @@ def create_app() -> FastAPI:
     install_error_handlers(application)
     application.include_router(health.router)
     application.include_router(correct.router)
+    application.include_router(formats.router)
     return application
 
 

@@ -1,0 +1,123 @@
+"""Subtitle files and recogniser outputs in and out: POST /ec/correct/subtitle, /whisper, /vosk.
+
+Thin like routes/correct.py: validate, hand the document to service/formats (which calls the pipeline), and
+shape the answer. Parsing and the pipeline are CPU-bound, so both run in the thread pool.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal, Optional, Union
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+
+from config import Settings
+from routes.deps import get_pipeline, get_settings
+from routes.errors import BoundExceeded
+from schema.formats import VoskRequest, VoskUtterance, WhisperRequest, WhisperResponse, split_terms
+from service.formats import subtitle as subtitles
+from service.formats import vosk, whisper
+from service.pipeline import CorrectionPipeline
+from service.types import SegmentInput, TermLists
+
+router = APIRouter(tags=["formats"])
+
+
+def _terms(hotwords: list[str], lexicon: list[str], settings: Settings) -> TermLists:
+    if len(hotwords) > settings.MAX_HOTWORDS:
+        raise BoundExceeded("hotwords", settings.MAX_HOTWORDS, len(hotwords), "hotwords")
+    if len(lexicon) > settings.MAX_LEXICON:
+        raise BoundExceeded("domain_lexicon", settings.MAX_LEXICON, len(lexicon), "terms")
+    return TermLists(tuple(hotwords), tuple(lexicon))
+
+
+def _check_texts(segments: list[SegmentInput], field: str, settings: Settings) -> None:
+    for i, segment in enumerate(segments):
+        if len(segment.text) > settings.MAX_TEXT_CHARS:
+            raise BoundExceeded(f"{field}.{i}.text", settings.MAX_TEXT_CHARS, len(segment.text), "characters")
+
+
+def _unreadable(field: str, message: str, line: Optional[int] = None) -> JSONResponse:
+    problem: dict[str, Any] = {"field": field, "message": message}
+    if line is not None:
+        problem["line"] = line
+    return JSONResponse(status_code=422, content={"detail": [problem], "message": f"{field}: {message}"})
+
+
+def _corrected_name(filename: str, fmt: str) -> str:
+    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    return f"{stem or 'subtitles'}.corrected.{fmt}"
+
+
+@router.post(
+    "/ec/correct/subtitle",
+    summary="Correct an SRT or WebVTT file",
+    response_class=Response,
+    responses={200: {"content": {"application/x-subrip": {}, "text/vtt": {}},
+                     "description": "the corrected file; `X-Cues-Changed` says how many cues changed"},
+               413: {"description": "file or term list over a configured bound"},
+               422: {"description": "the file is not valid SRT/WebVTT; the message says where"}},
+)
+async def correct_subtitle(
+    file: UploadFile = File(..., description="an .srt or .vtt file (UTF-8 or CP949)"),
+    hotwords: Optional[str] = Form(None, description="terms likely in this recording, newline- or comma-separated"),
+    domain_lexicon: Optional[str] = Form(None, description="domain vocabulary, newline- or comma-separated"),
+    format: Optional[Literal["srt", "vtt"]] = Form(None, description="output format (default: the input's)"),
+    pipeline: CorrectionPipeline = Depends(get_pipeline),
+    settings: Settings = Depends(get_settings),
+) -> Response:
+    data = await file.read(settings.MAX_BODY_BYTES + 1)
+    if len(data) > settings.MAX_BODY_BYTES:
+        raise BoundExceeded("file", settings.MAX_BODY_BYTES, len(data), "bytes")
+    terms = _terms(split_terms(hotwords), split_terms(domain_lexicon), settings)
+    try:
+        document = await run_in_threadpool(
+            lambda: subtitles.parse_subtitle(subtitles.decode(data), file.filename))
+    except subtitles.SubtitleError as exc:
+        return _unreadable("file", str(exc), exc.line)
+    _check_texts(subtitles.segments_of(document), "file.cues", settings)
+    outcome = await run_in_threadpool(subtitles.correct_subtitle, pipeline, document, terms, format,
+                                      settings.MAX_SEGMENTS)
+    name = _corrected_name(file.filename or "subtitles", outcome.format)
+    headers = {
+        "X-Cues-Total": str(outcome.cues),
+        "X-Cues-Changed": str(len(outcome.changes)),
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+    }
+    return Response(outcome.text.encode("utf-8"), media_type=subtitles.MEDIA_TYPES[outcome.format],
+                    headers=headers)
+
+
+@router.post("/ec/correct/whisper", response_model=WhisperResponse, response_model_exclude_unset=False,
+             summary="Correct a Whisper verbose_json transcription",
+             responses={413: {"description": "over a configured bound"},
+                        422: {"description": "not in Whisper's verbose_json shape; the message names the field"}})
+async def correct_whisper(
+    body: WhisperRequest,
+    pipeline: CorrectionPipeline = Depends(get_pipeline),
+    settings: Settings = Depends(get_settings),
+) -> JSONResponse:
+    terms = _terms(body.hotwords, body.domain_lexicon, settings)
+    document = body.document()
+    _check_texts(whisper.segments_of(document), "segments", settings)
+    result = await run_in_threadpool(whisper.correct_whisper, pipeline, document, terms, settings.MAX_SEGMENTS)
+    return JSONResponse(result)
+
+
+@router.post("/ec/correct/vosk",
+             summary="Correct a Vosk recogniser result (or a list of them)",
+             responses={413: {"description": "over a configured bound"},
+                        422: {"description": "not a Vosk result; the message names the field"}})
+async def correct_vosk(
+    body: Union[VoskRequest, list[VoskUtterance]],
+    pipeline: CorrectionPipeline = Depends(get_pipeline),
+    settings: Settings = Depends(get_settings),
+) -> JSONResponse:
+    if isinstance(body, list):
+        terms, document = TermLists(), [u.model_dump(exclude_unset=True) for u in body]
+    else:
+        terms, document = _terms(body.hotwords, body.domain_lexicon, settings), body.document()
+    _check_texts(vosk.segments_of(document), "results", settings)
+    result = await run_in_threadpool(vosk.correct_vosk, pipeline, document, terms, settings.MAX_SEGMENTS)
+    return JSONResponse(result)
