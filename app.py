@@ -6,18 +6,24 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from config import load_settings
+from config import Settings, load_settings
+from observability.logs import configure_logging
+from observability.metrics import ServiceMetrics
 from routes import correct, formats, health
+from routes import metrics as metrics_route
 from routes.errors import install_error_handlers
+from routes.middleware import install_production
+from routes.openapi import install_openapi
 from service.pipeline import CorrectionPipeline
 from service.resources import load_resources
+from service.worker_pool import WorkerPool
 
 logger = logging.getLogger("ec")
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
-    settings = load_settings()
+    settings = getattr(app.state, "settings", None) or load_settings()  # create_app's, so tests can pass theirs
     resources = load_resources(settings)
     app.state.settings = settings
     app.state.resources = resources
@@ -26,24 +32,34 @@ async def lifespan(app: FastAPI):
     from schema.correct import SPEC_EXAMPLE, CorrectionRequest
     example = CorrectionRequest.model_validate(SPEC_EXAMPLE)
     app.state.pipeline.correct([s.to_input() for s in example.segments], example.terms())
+    # CPU-bound correction runs here, never on the event loop (health checks stay fast while busy).
+    app.state.pool = WorkerPool(settings.WORKERS, settings.QUEUE_SIZE, settings.RETRY_AFTER_S,
+                                on_wait=app.state.metrics.queue_wait.observe)
     logger.info("service ready: version %s, tiers %s", settings.VERSION, resources.tiers)
     yield
+    app.state.pool.shutdown()
 
 
-def create_app() -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
     application = FastAPI(
         title="Korean speech-subtitle correction",
-        version=load_settings().VERSION,
+        version=settings.VERSION,
         description="Corrects first-pass Korean ASR subtitles: misheard terms, pronunciation spelling, "
                     "spacing and punctuation; leaves right subtitles alone.",
         lifespan=lifespan,
     )
+    application.state.settings = settings
     install_error_handlers(application)
+    install_production(application, settings, ServiceMetrics())
+    install_openapi(application)
+    application.include_router(metrics_route.router)
     application.include_router(health.router)
     application.include_router(correct.router)
     application.include_router(formats.router)
     return application
 
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-app = create_app()
+_settings = load_settings()
+configure_logging(json_logs=_settings.JSON_LOGS, level=_settings.LOG_LEVEL)
+app = create_app(_settings)

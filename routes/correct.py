@@ -1,14 +1,13 @@
 """POST /ec/correct: validate, run the pipeline, shape the response."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, Request
 
 from config import Settings
-from routes.deps import get_pipeline, get_settings
+from routes.deps import get_settings
+from routes.dispatch import correct_segments
 from routes.errors import BoundExceeded
 from schema.correct import CorrectionRequest, CorrectionResponse, SegmentOut
-from service.pipeline import CorrectionPipeline
 
 router = APIRouter(tags=["correction"])
 
@@ -33,11 +32,12 @@ def check_bounds(body: CorrectionRequest, settings: Settings) -> None:
                         422: {"description": "malformed request; the message names the field"}})
 async def correct(
     body: CorrectionRequest,
-    pipeline: CorrectionPipeline = Depends(get_pipeline),
+    request: Request,
     settings: Settings = Depends(get_settings),
 ) -> CorrectionResponse:
     check_bounds(body, settings)
     segments = [s.to_input() for s in body.segments]
-    results = await run_in_threadpool(pipeline.correct, segments, body.terms())
+    # Through the bounded worker pool and within the time budget (503 when full; "timeout" segments when late).
+    results = await correct_segments(request, segments, body.terms())
     return CorrectionResponse(request_id=body.request_id, model_version=body.model_version,
                               segments=[SegmentOut.of(r) for r in results])

@@ -1,0 +1,1 @@
+"""Request ids, logging and Prometheus metrics of the service (issue 5)."""

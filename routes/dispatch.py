@@ -1,0 +1,32 @@
+"""How a route hands segments to the pipeline: through the bounded worker pool, within the time budget.
+
+Every route that corrects segments (JSON, subtitle files, recogniser formats) should call
+`correct_segments`, so they all share the pool's back-pressure (503 + Retry-After), the budget and the metrics.
+"""
+from __future__ import annotations
+
+import time
+
+from fastapi import Request
+
+from service.budget import correct_within_budget
+from service.types import SegmentInput, SegmentResult, TermLists
+
+
+async def correct_segments(request: Request, segments: list[SegmentInput], terms: TermLists) -> list[SegmentResult]:
+    state = request.app.state
+    settings, metrics, pipeline = state.settings, state.metrics, state.pipeline
+    # The budget counts from the request's arrival (set by the request middleware), so queueing time counts.
+    arrival = request.scope.get("state", {}).get("ec_arrival", time.monotonic())
+    deadline = arrival + settings.REQUEST_BUDGET_S
+
+    def work() -> list[SegmentResult]:
+        started = time.perf_counter()
+        results = correct_within_budget(pipeline, segments, terms, deadline, settings.BUDGET_CHUNK_SEGMENTS,
+                                        observer=metrics.observe_stage)
+        metrics.pipeline_seconds.observe(time.perf_counter() - started)
+        return results
+
+    results = await state.pool.run(work)
+    metrics.observe_results(results)
+    return results
