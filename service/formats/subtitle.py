@@ -99,8 +99,10 @@ def parse_srt(text: str) -> SubtitleDocument:
     try:
         subtitles = list(srt.parse(body, ignore_errors=False))
     except srt.SRTParseError as exc:
-        snippet = exc.unmatched_content.strip().splitlines()[0][:60] if exc.unmatched_content.strip() else ""
-        raise SubtitleError(f"not a valid SRT block: {snippet!r}", _line_of(body, exc.expected_start)) from exc
+        # The library reports the stretch it could not match; its first lines are the broken block.
+        snippet = " / ".join(exc.unmatched_content.strip().splitlines()[:2])[:80]
+        raise SubtitleError(f"the subtitle block starting here is not valid SRT ({snippet!r})",
+                            _line_of(body, exc.expected_start)) from exc
     except (ValueError, TypeError) as exc:
         raise SubtitleError(f"not a valid SRT file ({exc})") from exc
     if not subtitles:

@@ -1,0 +1,88 @@
+"""`python -m cli correct` on a folder and on one file, in process (no server)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import srt
+
+from cli.main import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SRT = "1\n00:00:01,000 --> 00:00:03,000\n<i>지금부터 훼의을</i>\n시작하겠습니다\n\n2\n00:00:03,500 --> 00:00:04,000\nOK\n"
+VTT = "WEBVTT\n\nintro\n00:00:01.000 --> 00:00:02.500 align:start\n스프린트 킥오프 훼의를 시작합니다\n"
+WHISPER = {"language": "ko", "text": " 훼의을 시작합니다.",
+           "segments": [{"id": 0, "start": 0.0, "end": 2.0, "text": " 훼의을 시작합니다.", "avg_logprob": -0.5,
+                         "no_speech_prob": 0.01}]}
+REQUEST = {"request_id": "r1", "segments": [{"id": "s1", "text": "훼의을 시작합니다"}], "hotwords": ["회의"]}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("subs")
+    (root / "nested").mkdir()
+    (root / "a.srt").write_text(SRT, encoding="utf-8")
+    (root / "nested" / "b.vtt").write_text(VTT, encoding="utf-8")
+    (root / "nested" / "w.json").write_text(json.dumps(WHISPER, ensure_ascii=False), encoding="utf-8")
+    (root / "requests.jsonl").write_text(json.dumps(REQUEST, ensure_ascii=False) + "\n", encoding="utf-8")
+    (root / "old.corrected.srt").write_text(SRT, encoding="utf-8")  # an earlier run's output: skipped
+    (root / "notes.txt").write_text("not a subtitle", encoding="utf-8")
+    (root / "broken.srt").write_text("1\n00:00:01,000 => 00:00:02,000\n깨짐\n", encoding="utf-8")
+    hotwords = root.parent / f"{root.name}-hotwords.txt"
+    hotwords.write_text("# 이번 회의\n회의\n킥오프, 스프린트\n", encoding="utf-8")
+    return root, hotwords
+
+
+@pytest.fixture(scope="module")
+def folder_run(folder, tmp_path_factory):
+    root, hotwords = folder
+    out = tmp_path_factory.mktemp("out")
+    import io
+    from contextlib import redirect_stdout
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        code = main(["correct", str(root), "-o", str(out), "--hotwords-file", str(hotwords), "-q"])
+    return code, buffer.getvalue(), out
+
+
+def test_folder_is_written_into_the_output_folder(folder_run):
+    code, summary, out = folder_run
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert written == ["a.srt", "nested/b.vtt", "nested/w.json", "requests.jsonl"]
+    cues = list(srt.parse((out / "a.srt").read_text(encoding="utf-8")))
+    assert [c.content for c in cues] == ["<i>지금부터 회의를</i>\n시작하겠습니다", "OK"]
+    assert "회의를 시작합니다" in (out / "nested" / "b.vtt").read_text(encoding="utf-8")
+    corrected = json.loads((out / "nested" / "w.json").read_text(encoding="utf-8"))
+    assert corrected["segments"][0]["text"] == " 회의를 시작합니다."
+    response = json.loads((out / "requests.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert response["request_id"] == "r1" and response["segments"][0]["corrected"].startswith("회의를 시작합니다")
+
+
+def test_folder_summary_says_what_changed_and_what_failed(folder_run):
+    code, summary, out = folder_run
+    assert code == 1  # broken.srt failed; the others were still written
+    assert "FAILED" in summary and "broken.srt" in summary and "line 1" in summary
+    assert "4 file(s) corrected, 1 failed" in summary
+    assert "hotword" in summary
+    assert "- 지금부터 훼의을 시작하겠습니다" in summary and "+ 지금부터 회의를 시작하겠습니다" in summary
+
+
+def test_one_file_beside_itself_through_python_dash_m(folder, tmp_path):
+    root, hotwords = folder
+    source = tmp_path / "one.srt"
+    source.write_text(SRT, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "cli", "correct", str(source), "--hotwords-file", str(hotwords)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "1/2" in done.stdout
+    assert "files: 100%" in done.stderr  # the progress bar
+    assert "회의를" in (tmp_path / "one.corrected.srt").read_text(encoding="utf-8")
+
+
+def test_missing_input_is_an_error(tmp_path, capsys):
+    assert main(["correct", str(tmp_path / "nope.srt")]) == 2
+    assert "does not exist" in capsys.readouterr().err
