@@ -23,6 +23,9 @@ class ScoreWeights:
     lm: float = 1.0
     nbest_rank: float = 1.0
     confidence: float = 4.0
+    sure: float = 10.0
+    sure_confidence: float = 0.75
+    pronounced_discount: float = 0.25
     hotword: float = 6.0
     lexicon: float = 3.0
     sound: float = 1.5
@@ -64,6 +67,7 @@ class Settings:
     LOW_CONFIDENCE: float = 0.7
     TERM_CONFIDENCE: float = 0.85
     SPAN_PASSES: int = 2
+    SPELLING_READINGS: int = 2
     TORCH_THREADS: int = 2
     # Production (issue 5): access control, CORS, the bounded worker pool, the per-request budget, logs.
     API_KEYS: tuple[str, ...] = ()  # empty: no key required; EC_API_KEYS="k1,k2"

@@ -150,20 +150,21 @@ def term_edits(text: str, suspects: list[SuspectSpan], index: TermIndex, min_dou
 
 # --- spelling repairs -----------------------------------------------------------------------------------
 
-def spelling_repair(text: str, reading: Analysis, join) -> str:
-    """Rebuild only the eojeols in which Kiwi undid a typo; the rest of the text stays as it was written."""
-    repaired = text
-    for word in reversed(eojeols(text)):
+def spelling_edits(text: str, reading: Analysis, join) -> list[SpanEdit]:
+    """One edit per eojeol in which Kiwi undid a typo; the rest of the text stays as it was written."""
+    edits: list[SpanEdit] = []
+    for word in eojeols(text):
         inside = [m for m in reading.morphemes if m.start < word.end and m.end > word.start]
         if not inside or all(m.typo_cost == 0 for m in inside):
             continue
-        start = min(word.start, min(m.start for m in inside))
-        end = max(word.end, max(m.end for m in inside))
-        head, tail = text[word.start:max(word.start, inside[0].start)], text[min(word.end, inside[-1].end):word.end]
+        if inside[0].start < word.start or inside[-1].end > word.end:
+            continue  # a reading that runs across a space is not a repair of this eojeol alone
+        head, tail = text[word.start:inside[0].start], text[inside[-1].end:word.end]
         rebuilt = head + join(list(inside)) + tail
-        if start == word.start and end == word.end:
-            repaired = replace_span(repaired, word.start, word.end, rebuilt)
-    return repaired
+        if rebuilt != word.text:
+            edits.append(SpanEdit(word.start, word.end, rebuilt, "spelling",
+                                  -sum(m.typo_cost for m in inside)))
+    return edits
 
 
 # --- assembling sentences ------------------------------------------------------------------------------

@@ -1,13 +1,17 @@
 """Stage 5 — guard: refuse a proposed change that rewrites too much of what it started from.
 
 The measure is jiwer's character error rate of the proposal against the text before the step, with
-whitespace removed (moving spaces is not rewriting).
+whitespace removed (moving spaces is not rewriting), in letters or in sound, whichever is smaller: respelling
+a pronunciation-spelled sentence (방버블 모르게써 → 방법을 모르겠어) rewrites many letters but not one
+sound, while a hallucinated rewrite changes both.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import jiwer
+
+from service.phonology import pronounce
 
 
 @dataclass(frozen=True)
@@ -17,7 +21,7 @@ class GuardDecision:
     cer: float
 
 
-def change_rate(before: str, after: str) -> float:
+def _cer(before: str, after: str) -> float:
     reference = "".join(before.split())
     hypothesis = "".join(after.split())
     if not reference:
@@ -25,6 +29,10 @@ def change_rate(before: str, after: str) -> float:
     if reference == hypothesis:
         return 0.0
     return float(jiwer.cer(reference, hypothesis))
+
+
+def change_rate(before: str, after: str) -> float:
+    return min(_cer(before, after), _cer(pronounce(before), pronounce(after)))
 
 
 def guard(before: str, after: str, max_cer: float) -> GuardDecision:

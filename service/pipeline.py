@@ -105,15 +105,16 @@ class CorrectionPipeline:
                 bases.append(Candidate(hypothesis.text, sources=frozenset({"nbest"}), nbest_rank=hypothesis.rank))
             bases_per_work.append(bases)
         flat = [b.text for bases in bases_per_work for b in bases]
-        readings = iter(self.resources.kiwi.typo_readings(flat, top_n=1))
+        readings = iter(self.resources.kiwi.typo_readings(flat, top_n=s.SPELLING_READINGS))
         for work, bases in zip(works, bases_per_work):
             pool: dict[str, Candidate] = {}
             for base in bases:
-                reading = next(readings)[0]
-                repaired_text = cand.spelling_repair(base.text, reading, self.resources.kiwi.join)
                 versions = [base]
-                if repaired_text != base.text:
-                    versions.append(Candidate(repaired_text, base.edits, base.sources | {"spelling"}, base.nbest_rank))
+                for reading in next(readings):
+                    edits = cand.spelling_edits(base.text, reading, self.resources.kiwi.join)
+                    if edits:
+                        versions.append(Candidate(cand.apply_edits(base.text, edits), base.edits + tuple(edits),
+                                                  base.sources | {"spelling"}, base.nbest_rank))
                 for version in versions:
                     pool.setdefault(version.text, version)
                     edits = self._term_edits(work, version.text, hotwords, lexicon)
@@ -155,9 +156,12 @@ class CorrectionPipeline:
         only, where the whole-sentence candidates mixed it with something wrong."""
         hotwords, lexicon = indexes
         todo = []
-        for work in works:
+        readings = self.resources.kiwi.typo_readings([w.picked for w in works], top_n=self.settings.SPELLING_READINGS)
+        for work, picked_readings in zip(works, readings):
             spans: dict[str, Candidate] = {}
             edits = self._term_edits(work, work.picked, hotwords, lexicon)
+            for reading in picked_readings:
+                edits.extend(cand.spelling_edits(work.picked, reading, self.resources.kiwi.join))
             for hypothesis in cand.nbest_alternatives(work.picked, work.segment.nbest, self.settings.MAX_NBEST):
                 edits.extend(cand.nbest_span_edits(work.picked, hypothesis.text))
             for edit in edits:

@@ -9,14 +9,16 @@ changing how the sentence sounds, and credits agreement with the n-best list and
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 from rapidfuzz.distance import Levenshtein
 
 from config import ScoreWeights
+from service.alignment import changed_regions
 from service.candidates import strip_punctuation
-from service.phonology import sound_distance
+from service.phonology import pronounce, sound_distance
 from service.types import Candidate, Hypothesis
 
 _DEFAULT_CONFIDENCE = 0.85
@@ -75,6 +77,17 @@ class RerankOutcome:
         return self.best.candidate.text
 
 
+def _change_cost(confidence: float, weights: ScoreWeights) -> float:
+    """The price of overwriting one character the recogniser was `confidence` sure of.
+
+    Linear in the confidence, plus a steep log-odds term above `sure_confidence`: a word the recogniser was
+    nearly certain of is almost never a mistake, whatever the language model prefers.
+    """
+    p = min(max(confidence, 0.01), 0.995)
+    excess = math.log(p / (1.0 - p)) - math.log(weights.sure_confidence / (1.0 - weights.sure_confidence))
+    return weights.confidence * p + weights.sure * max(0.0, excess)
+
+
 def _count_terms(text: str, terms: tuple[str, ...]) -> int:
     return sum(text.count(term) for term in terms if term)
 
@@ -88,28 +101,32 @@ def evidence_score(item: RerankItem, candidate: str, weights: ScoreWeights) -> f
     nbest_words = {w for h in item.nbest for w in strip_punctuation(h.text).split()}
     nbest_compact = "\n".join("".join(h.text.split()) for h in item.nbest)
     supported = 0
-    for op in Levenshtein.opcodes(original, candidate):
-        if op.tag == "equal":
-            continue
-        before = original[op.src_start:op.src_end]
-        after = candidate[op.dest_start:op.dest_end]
+    for region in changed_regions(original, candidate):
+        before = original[region.src_start:region.src_end]
+        after = candidate[region.dest_start:region.dest_end]
         if not before.strip() and not after.strip():
             cost += _SPACE_EDIT_COST
             continue
-        changed = [item.confidences[i] for i in range(op.src_start, op.src_end) if not original[i].isspace()]
-        if not changed:  # a pure insertion: priced by the confidence of the character it follows
-            neighbour = item.confidences[op.src_start - 1] if op.src_start > 0 else None
-            changed = [neighbour] * max(1, len(after.strip()))
-        op_cost = sum(_DEFAULT_CONFIDENCE if c is None else c for c in changed)
+        confidences = [c for i in range(region.src_start, region.src_end)
+                       if not original[i].isspace() and (c := item.confidences[i]) is not None]
+        if not confidences and region.src_start > 0 and item.confidences[region.src_start - 1] is not None:
+            confidences = [item.confidences[region.src_start - 1]]  # an insertion: priced by its neighbour
+        confidence = sum(confidences) / len(confidences) if confidences else _DEFAULT_CONFIDENCE
+        letters_changed = max(1, Levenshtein.distance("".join(before.split()), "".join(after.split())))
+        region_cost = letters_changed * _change_cost(confidence, weights)
+        if "".join(before.split()) == pronounce(after):
+            # The recogniser wrote exactly how `after` is said: its confidence was in the sound, which the
+            # respelling keeps.
+            region_cost *= weights.pronounced_discount
         if after.strip() and "".join(after.split()) in nbest_compact:
             # The recogniser itself offered these characters: less of a leap than an outside guess.
-            op_cost *= _NBEST_SUPPORT_DISCOUNT
-        cost += op_cost
+            region_cost *= _NBEST_SUPPORT_DISCOUNT
+        cost += region_cost
     original_words = set(strip_punctuation(original).split())
     for word in strip_punctuation(candidate).split():
         if word not in original_words and word in nbest_words:
             supported += 1
-    score = -weights.confidence * cost
+    score = -cost
     score -= weights.sound * sound_distance(original, candidate)
     score += weights.nbest_rank * supported
     score += weights.hotword * (_count_terms(candidate, item.hotwords) - _count_terms(original, item.hotwords))
