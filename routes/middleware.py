@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from array import array
 from itertools import accumulate
@@ -145,6 +146,18 @@ _BRACKETS = bytes(range(256)).translate(None, b"[]{}")  # every byte but the bra
 _DEPTH_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 / -1 as signed bytes
 
 
+# A \uXXXX escape of a UTF-16 surrogate that is not half of a pair: Python's parser lets it through as a lone
+# surrogate, which Kiwi cannot read and no UTF-8 response can carry (any echoed field would become a 500).
+_LONE_SURROGATE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+
+
+def replace_lone_surrogates(body: bytes) -> bytes:
+    """Lone surrogate escapes become U+FFFD (the replacement character), as a UTF-8 decoder would do."""
+    return _LONE_SURROGATE.sub(rb"\\ufffd", body) if b"\\u" in body else body
+
+
 def json_depth(body: bytes) -> int:
     """How deep a JSON document nests, in linear time and without recursion (so before the parser does)."""
     if body.count(b"[") + body.count(b"{") == 0:
@@ -159,7 +172,8 @@ def json_depth(body: bytes) -> int:
 class BodyLimitMiddleware:
     """The body is read here, up to `MAX_BODY_BYTES` (413 beyond, before any parsing; a declared
     Content-Length over the bound is refused without reading), and JSON deeper than `MAX_JSON_DEPTH` is
-    refused (422) before the parser and the response encoder would recurse through it."""
+    refused (422) before the parser and the response encoder would recurse through it. Lone UTF-16 surrogate
+    escapes are replaced (see `replace_lone_surrogates`)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, max_depth: int) -> None:
         self.app, self.max_bytes, self.max_depth = app, max_bytes, max_depth
@@ -192,6 +206,7 @@ class BodyLimitMiddleware:
         body = b"".join(chunks)
         content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
         if body and (content_type == "application/json" or content_type.endswith("+json")):
+            body = replace_lone_surrogates(body)
             depth = json_depth(body)
             if depth > self.max_depth:
                 await _send_json(send, 422, _error(

@@ -1,0 +1,31 @@
+"""Unicode normalisation of everything a request carries, before any stage sees it.
+
+Some clients (macOS, some web inputs) send Hangul decomposed (NFD: conjoining jamo). The pipeline compares
+texts with hotwords, n-best hypotheses and recogniser words, so all of them must be in the same form; NFC
+is the form Kiwi and the terms lists use. The pipeline normalises the segment text itself; this does the same
+for the n-best, words, tokens and terms, so an NFD request gives the same answer as its NFC twin.
+"""
+from __future__ import annotations
+
+import dataclasses
+import unicodedata
+
+from service.types import SegmentInput, TermLists
+
+
+def nfc(text: str) -> str:
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+def normalise_segment(segment: SegmentInput) -> SegmentInput:
+    return dataclasses.replace(
+        segment,
+        text=nfc(segment.text),
+        words=tuple(dataclasses.replace(w, text=nfc(w.text)) for w in segment.words),
+        tokens=tuple(dataclasses.replace(t, text=nfc(t.text)) for t in segment.tokens),
+        nbest=tuple(dataclasses.replace(h, text=nfc(h.text)) for h in segment.nbest),
+    )
+
+
+def normalise_terms(terms: TermLists) -> TermLists:
+    return TermLists(tuple(nfc(t) for t in terms.hotwords), tuple(nfc(t) for t in terms.domain_lexicon))
