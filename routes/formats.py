@@ -1,24 +1,26 @@
 """Subtitle files and recogniser outputs in and out: POST /ec/correct/subtitle, /whisper, /vosk.
 
-Thin like routes/correct.py: validate, hand the document to service/formats (which calls the pipeline), and
-shape the answer. Parsing and the pipeline are CPU-bound, so both run in the thread pool.
+Thin like routes/correct.py: validate, turn the document into segments (service/formats), correct them
+through `routes.dispatch.correct_segments` (the bounded worker pool and time budget every correcting route
+shares), and write the corrections back into the client's own format.
 """
 from __future__ import annotations
 
 from typing import Any, Literal, Optional, Union
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from config import Settings
-from routes.deps import get_pipeline, get_settings
+from routes.deps import get_settings
+from routes.dispatch import correct_segments
 from routes.errors import BoundExceeded
 from schema.formats import VoskRequest, VoskUtterance, WhisperRequest, WhisperResponse, split_terms
 from service.formats import subtitle as subtitles
 from service.formats import vosk, whisper
-from service.pipeline import CorrectionPipeline
+from service.formats.runner import TextCorrection, settle_all
 from service.types import SegmentInput, TermLists
 
 router = APIRouter(tags=["formats"])
@@ -36,6 +38,11 @@ def _check_texts(segments: list[SegmentInput], field: str, settings: Settings) -
     for i, segment in enumerate(segments):
         if len(segment.text) > settings.MAX_TEXT_CHARS:
             raise BoundExceeded(f"{field}.{i}.text", settings.MAX_TEXT_CHARS, len(segment.text), "characters")
+
+
+async def _correct(request: Request, segments: list[SegmentInput], terms: TermLists) -> list[TextCorrection]:
+    results = await correct_segments(request, segments, terms)
+    return settle_all(segments, results)
 
 
 def _unreadable(field: str, message: str, line: Optional[int] = None) -> JSONResponse:
@@ -60,11 +67,11 @@ def _corrected_name(filename: str, fmt: str) -> str:
                422: {"description": "the file is not valid SRT/WebVTT; the message says where"}},
 )
 async def correct_subtitle(
+    request: Request,
     file: UploadFile = File(..., description="an .srt or .vtt file (UTF-8 or CP949)"),
     hotwords: Optional[str] = Form(None, description="terms likely in this recording, newline- or comma-separated"),
     domain_lexicon: Optional[str] = Form(None, description="domain vocabulary, newline- or comma-separated"),
     format: Optional[Literal["srt", "vtt"]] = Form(None, description="output format (default: the input's)"),
-    pipeline: CorrectionPipeline = Depends(get_pipeline),
     settings: Settings = Depends(get_settings),
 ) -> Response:
     data = await file.read(settings.MAX_BODY_BYTES + 1)
@@ -76,13 +83,16 @@ async def correct_subtitle(
             lambda: subtitles.parse_subtitle(subtitles.decode(data), file.filename))
     except subtitles.SubtitleError as exc:
         return _unreadable("file", str(exc), exc.line)
-    _check_texts(subtitles.segments_of(document), "file.cues", settings)
-    outcome = await run_in_threadpool(subtitles.correct_subtitle, pipeline, document, terms, format,
-                                      settings.MAX_SEGMENTS)
+    segments = subtitles.segments_of(document)
+    _check_texts(segments, "file.cues", settings)
+    corrections = await _correct(request, segments, terms)
+    outcome = await run_in_threadpool(subtitles.render_subtitle, document, corrections, format)
     name = _corrected_name(file.filename or "subtitles", outcome.format)
     headers = {
         "X-Cues-Total": str(outcome.cues),
         "X-Cues-Changed": str(len(outcome.changes)),
+        # Cues the time budget left uncorrected (returned as they were).
+        "X-Cues-Timed-Out": str(sum(1 for c in corrections if c.status == "timeout")),
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
     }
     return Response(outcome.text.encode("utf-8"), media_type=subtitles.MEDIA_TYPES[outcome.format],
@@ -95,14 +105,15 @@ async def correct_subtitle(
                         422: {"description": "not in Whisper's verbose_json shape; the message names the field"}})
 async def correct_whisper(
     body: WhisperRequest,
-    pipeline: CorrectionPipeline = Depends(get_pipeline),
+    request: Request,
     settings: Settings = Depends(get_settings),
 ) -> JSONResponse:
     terms = _terms(body.hotwords, body.domain_lexicon, settings)
     document = body.document()
-    _check_texts(whisper.segments_of(document), "segments", settings)
-    result = await run_in_threadpool(whisper.correct_whisper, pipeline, document, terms, settings.MAX_SEGMENTS)
-    return JSONResponse(result)
+    segments = whisper.segments_of(document)
+    _check_texts(segments, "segments", settings)
+    corrections = await _correct(request, segments, terms)
+    return JSONResponse(whisper.apply_corrections(document, corrections))
 
 
 @router.post("/ec/correct/vosk",
@@ -111,13 +122,14 @@ async def correct_whisper(
                         422: {"description": "not a Vosk result; the message names the field"}})
 async def correct_vosk(
     body: Union[VoskRequest, list[VoskUtterance]],
-    pipeline: CorrectionPipeline = Depends(get_pipeline),
+    request: Request,
     settings: Settings = Depends(get_settings),
 ) -> JSONResponse:
     if isinstance(body, list):
         terms, document = TermLists(), [u.model_dump(exclude_unset=True) for u in body]
     else:
         terms, document = _terms(body.hotwords, body.domain_lexicon, settings), body.document()
-    _check_texts(vosk.segments_of(document), "results", settings)
-    result = await run_in_threadpool(vosk.correct_vosk, pipeline, document, terms, settings.MAX_SEGMENTS)
-    return JSONResponse(result)
+    segments = vosk.segments_of(document)
+    _check_texts(segments, "results", settings)
+    corrections = await _correct(request, segments, terms)
+    return JSONResponse(vosk.apply_corrections(document, corrections))

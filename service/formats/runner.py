@@ -66,6 +66,12 @@ def settle(original: str, result: SegmentResult, add_final_punctuation: bool = F
     return TextCorrection(original, text, edits, result.status if text != original else "unchanged", result.gain)
 
 
+def settle_all(segments: Sequence[SegmentInput], results: Sequence[SegmentResult],
+               add_final_punctuation: bool = False) -> list[TextCorrection]:
+    """Results the caller got from the pipeline itself (e.g. through the service's worker pool)."""
+    return [settle(s.text, r, add_final_punctuation) for s, r in zip(segments, results)]
+
+
 def correct_texts(
     corrector: Corrector,
     segments: Sequence[SegmentInput],

@@ -194,8 +194,13 @@ def correct_subtitle(
     batch_size: int = 64,
     on_progress: Callable[[int], None] | None = None,
 ) -> SubtitleOutcome:
-    corrections: list[TextCorrection] = correct_texts(corrector, segments_of(document), terms, batch_size,
-                                                      on_progress=on_progress)
+    corrections = correct_texts(corrector, segments_of(document), terms, batch_size, on_progress=on_progress)
+    return render_subtitle(document, corrections, output_format)
+
+
+def render_subtitle(document: SubtitleDocument, corrections: list[TextCorrection],
+                    output_format: str | None = None) -> SubtitleOutcome:
+    """The document with each cue's text replaced by its correction, layout and markup restored."""
     cue_lines: list[list[str]] = []
     changes: list[CueChange] = []
     for i, (cue, correction) in enumerate(zip(document.cues, corrections)):
