@@ -23,7 +23,7 @@ class ScoreWeights:
     lm: float = 1.0
     nbest_rank: float = 1.0
     confidence: float = 4.0
-    sure: float = 10.0
+    sure: float = 16.0
     sure_confidence: float = 0.75
     pronounced_discount: float = 0.25
     hotword: float = 6.0
@@ -75,6 +75,7 @@ class Settings:
     WORKERS: int = 2  # pipeline threads per process (scale out with uvicorn --workers)
     QUEUE_SIZE: int = 64  # requests waiting for a worker beyond WORKERS; more get 503 + Retry-After
     RETRY_AFTER_S: int = 1
+    GIL_SWITCH_INTERVAL_S: float = 0.001  # Python's default is 0.005; shorter keeps /healthz fast when busy
     REQUEST_BUDGET_S: float = 10.0  # segments not reached by then come back unchanged, status "timeout"
     BUDGET_CHUNK_SEGMENTS: int = 16  # segments per pipeline call between deadline checks
     MAX_JSON_DEPTH: int = 32

@@ -9,7 +9,7 @@ Three sources propose span edits:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
 
@@ -24,12 +24,16 @@ _PUNCTUATION = re.compile(r"[.,?!…·~\"'“”‘’()\[\]]")
 
 @dataclass(frozen=True)
 class TermIndex:
-    """Hotwords or lexicon terms with their sound keys, built once per request."""
+    """Hotwords or lexicon terms with their sound keys, built once per request.
+
+    `best_for_word` remembers each eojeol's answer: the candidate sentences of one request share most words.
+    """
 
     terms: tuple[str, ...]
     keys: tuple[str, ...]
     source: str
     max_distance: float
+    best_for_word: dict[str, tuple[float, str] | None] = field(default_factory=dict, compare=False)
 
     @classmethod
     def build(cls, terms: tuple[str, ...], source: str, max_distance: float) -> "TermIndex":
@@ -114,36 +118,47 @@ def _undo_liaison(term: str, suffix: str) -> str:
     return suffix
 
 
+def _closest_term_rewrite(word: str, index: TermIndex) -> tuple[float, str] | None:
+    """The eojeol rewritten around the term that sounds most like part of it, with its sound distance."""
+    if any(term in word for term in index.terms):
+        return None
+    best: tuple[tuple, str] | None = None
+    word_key = sound_key(word)
+    piece_keys = {(b, e): sound_key(word[b:e]) for b in range(len(word)) for e in range(b + 1, len(word) + 1)}
+    for term, term_key in zip(index.terms, index.keys):
+        if not term_key:
+            continue
+        budget = index.max_distance * len(term_key)
+        # The term may stand anywhere in the eojeol (농협가드 → 농협카드), followed by its particles.
+        for (begin, split), piece_key in piece_keys.items():
+            if abs(len(piece_key) - len(term_key)) > budget + 1.0:
+                continue
+            if key_distance(piece_key, term_key) > budget + 1.0:
+                continue
+            for suffix in {word[split:], _undo_liaison(term, word[split:])}:
+                replacement = word[:begin] + term + agree(term, suffix)
+                if replacement == word:
+                    continue
+                distance = key_distance(sound_key(replacement), word_key)
+                if distance > budget:
+                    continue
+                rank = (distance, abs(len(replacement) - len(word)), replacement)
+                if best is None or rank < best[0]:
+                    best = (rank, replacement)
+    return None if best is None else (best[0][0], best[1])
+
+
 def term_edits(text: str, suspects: list[SuspectSpan], index: TermIndex, min_doubt: float) -> list[SpanEdit]:
-    """Replace the leading noun of a doubtful eojeol by a term that sounds like it, particle made to agree."""
+    """Rewrite each doubtful eojeol around a term that sounds like part of it, its particle made to agree."""
     if not index.terms:
         return []
     edits: list[SpanEdit] = []
     for span in suspects:
-        word = span.text
-        if any(term in word for term in index.terms):
-            continue
-        best: tuple[tuple, str] | None = None
-        word_key = sound_key(word)
-        for term, term_key in zip(index.terms, index.keys):
-            if not term_key:
-                continue
-            budget = index.max_distance * len(term_key)
-            # The term may stand anywhere in the eojeol (농협가드 → 농협카드), followed by its particles.
-            for begin in range(0, len(word)):
-                for split in range(begin + 1, len(word) + 1):
-                    if key_distance(sound_key(word[begin:split]), term_key) > budget + 1.0:
-                        continue
-                    for suffix in {word[split:], _undo_liaison(term, word[split:])}:
-                        replacement = word[:begin] + term + agree(term, suffix)
-                        distance = key_distance(sound_key(replacement), word_key)
-                        if distance > budget or replacement == word:
-                            continue
-                        rank = (distance, abs(len(replacement) - len(word)), replacement)
-                        if best is None or rank < best[0]:
-                            best = (rank, replacement)
-        if best is not None and (span.doubt >= min_doubt or best[0][0] == 0.0):
-            (distance, _, _), replacement = best
+        if span.text not in index.best_for_word:
+            index.best_for_word[span.text] = _closest_term_rewrite(span.text, index)
+        best = index.best_for_word[span.text]
+        if best is not None and (span.doubt >= min_doubt or best[0] == 0.0):
+            distance, replacement = best
             edits.append(SpanEdit(span.start, span.end, replacement, index.source, -distance))
     return edits
 

@@ -43,7 +43,9 @@ class KiwiToolkit:
         self.kiwi = Kiwi(num_workers=num_workers)
         self.typos: TypoTransformer = sound_change_typos()
         self.typo_cost_threshold = typo_cost_threshold
+        # Both caches hold pure functions of the text (deterministic), so they change no answer, only speed.
         self._score_cache: dict[str, float] = {}
+        self._typo_cache: dict[tuple[str, int], list[Analysis]] = {}
 
     def analyze(self, texts: list[str]) -> list[Analysis]:
         if not texts:
@@ -58,18 +60,27 @@ class KiwiToolkit:
                 self._score_cache[text] = analysis.score
             if len(self._score_cache) > 200_000:
                 self._score_cache.clear()
-        return [self._score_cache[t] if t in self._score_cache else self.analyze([t])[0].score for t in texts]
+        return [score if (score := self._score_cache.get(t)) is not None else self.analyze([t])[0].score
+                for t in texts]
 
     def typo_readings(self, texts: list[str], top_n: int = 2) -> list[list[Analysis]]:
         """Kiwi's best readings of each text when the sound-change typos may be undone."""
-        if not texts:
-            return []
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            results = self.kiwi.analyze(
-                texts, top_n=top_n, typos=self.typos, typo_cost_threshold=self.typo_cost_threshold
-            )
-            return [[_to_analysis(r) for r in result] for result in results]
+        missing = list(dict.fromkeys(t for t in texts if (t, top_n) not in self._typo_cache))
+        if missing:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                results = self.kiwi.analyze(
+                    missing, top_n=top_n, typos=self.typos, typo_cost_threshold=self.typo_cost_threshold
+                )
+                fresh = {t: [_to_analysis(r) for r in result] for t, result in zip(missing, results)}
+            if len(self._typo_cache) > 50_000:
+                self._typo_cache.clear()
+            self._typo_cache.update({(t, top_n): readings for t, readings in fresh.items()})
+        else:
+            fresh = {}
+        # Another thread may have cleared the cache meanwhile: a miss is recomputed, never an error.
+        return [fresh.get(t) or self._typo_cache.get((t, top_n)) or self.typo_readings([t], top_n)[0]
+                for t in texts]
 
     def join(self, morphemes: list[Morpheme]) -> str:
         return self.kiwi.join([(m.form, m.tag) for m in morphemes])

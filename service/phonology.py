@@ -191,6 +191,7 @@ def sound_key(text: str) -> str:
     return "".join(keys)
 
 
+@lru_cache(maxsize=65536)
 def _family_key(key: str) -> str:
     return "".join(_FAMILY_OF_KEY.get(k, k) for k in key)
 
@@ -207,6 +208,8 @@ def key_distance(key_a: str, key_b: str) -> float:
     if key_a == key_b:
         return 0.0
     exact = Levenshtein.distance(key_a, key_b)
+    if exact <= 1:
+        return float(exact) if _family_key(key_a) != _family_key(key_b) else 0.5
     loose = Levenshtein.distance(_family_key(key_a), _family_key(key_b))
     return (exact + loose) / 2.0
 

@@ -65,8 +65,11 @@ class CorrectionPipeline:
                        cand.TermIndex.build(terms.domain_lexicon, "lexicon", s.LEXICON_MAX_DISTANCE))
             self._generate_candidates(active, indexes)
             self._rerank(active, terms)
+            improving = active
             for _ in range(self.settings.SPAN_PASSES):
-                self._span_pass(active, terms, indexes)
+                improving = self._span_pass(improving, terms, indexes)
+                if not improving:
+                    break
             self._refine_guard_postprocess(active)
         return [self._result(w, terms) for w in works]
 
@@ -151,9 +154,10 @@ class CorrectionPipeline:
                 + cand.term_edits(text, suspects, lexicon, min_doubt))
 
     def _span_pass(self, works: list[SegmentWork], terms: TermLists,
-                   indexes: tuple[cand.TermIndex, cand.TermIndex]) -> None:
+                   indexes: tuple[cand.TermIndex, cand.TermIndex]) -> list[SegmentWork]:
         """Single span edits tried on top of the pick: an n-best hypothesis or a term may be right in one place
-        only, where the whole-sentence candidates mixed it with something wrong."""
+        only, where the whole-sentence candidates mixed it with something wrong. Returns the segments whose
+        pick changed (only those can gain from another pass)."""
         hotwords, lexicon = indexes
         todo = []
         readings = self.resources.kiwi.typo_readings([w.picked for w in works], top_n=self.settings.SPELLING_READINGS)
@@ -172,7 +176,8 @@ class CorrectionPipeline:
                 work.candidates = list(spans.values())
                 todo.append(work)
         if not todo:
-            return
+            return []
+        improved = []
         outcomes = self._rerank_items(todo, [Candidate(w.picked, sources=w.picked_sources) for w in todo], terms)
         for work, outcome in zip(todo, outcomes):
             if not outcome.accepted:
@@ -182,6 +187,8 @@ class CorrectionPipeline:
                 work.picked = outcome.picked
                 work.gain += outcome.gain
                 work.picked_sources = outcome.best.candidate.sources
+                improved.append(work)
+        return improved
 
     # -- 4-6. refine, guard, post-process -------------------------------------------------------------
     def _refine_guard_postprocess(self, works: list[SegmentWork]) -> None:

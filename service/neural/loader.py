@@ -84,15 +84,42 @@ def _check_tokenizer(model, tokenizer, directory: Path) -> None:
                                 f"vocabulary of {embeddings}")
 
 
-def load_seq2seq(directory: Path) -> LoadedModel:
-    """The KoBART model (LoRA adapter merged when there is one) and its tokenizer, ready for inference."""
-    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+def _load_base_weights(base: Path):
+    """The base model alone, even when an adapter sits beside it.
+
+    transformers' `from_pretrained` injects an adapter it finds in the same directory, unmerged; merging ours
+    with peft on top would apply the LoRA delta twice. With an adapter beside the weights, the weights are
+    therefore read directly and handed to the model class with no path for it to search.
+    """
+    from transformers import AutoConfig, AutoModelForSeq2SeqLM
+
+    if not (base / "adapter_config.json").is_file():
+        return AutoModelForSeq2SeqLM.from_pretrained(str(base), local_files_only=True)
+    from safetensors.torch import load_file
+
+    weights = base / "model.safetensors"
+    if not weights.is_file():
+        raise ModelDirError(f"{base} has a LoRA adapter beside its model but no model.safetensors (weights in "
+                            "another format or sharded: move the adapter to a directory of its own)")
+    config = AutoConfig.from_pretrained(str(base), local_files_only=True)
+    model_class = AutoModelForSeq2SeqLM._model_mapping[type(config)]
+    return model_class.from_pretrained(None, config=config, state_dict=load_file(str(weights)))
+
+
+def load_seq2seq(directory: Path, apply_adapter: bool = True) -> LoadedModel:
+    """The KoBART model (LoRA adapter merged when there is one) and its tokenizer, ready for inference.
+
+    `apply_adapter=False` loads the base alone (fine-tuning trains a fresh adapter on the base itself).
+    """
+    from transformers import AutoTokenizer
 
     directory = Path(directory)
-    adapter = directory if (directory / "adapter_config.json").is_file() else None
+    adapter = directory if apply_adapter and (directory / "adapter_config.json").is_file() else None
     base = directory if (directory / "config.json").is_file() else resolve_adapter_base(directory)
     try:
-        model = AutoModelForSeq2SeqLM.from_pretrained(str(base), local_files_only=True)
+        model = _load_base_weights(base)
+    except ModelDirError:
+        raise
     except Exception as exc:  # transformers raises many types for a bad config or missing weights
         raise ModelDirError(f"cannot load the seq2seq model in {base}: {type(exc).__name__}: {exc}") from exc
     if not getattr(model.config, "is_encoder_decoder", False):
