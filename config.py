@@ -26,6 +26,7 @@ class ScoreWeights:
     sure: float = 16.0
     sure_confidence: float = 0.75
     pronounced_discount: float = 0.25
+    nbest_trust: float = 0.75
     hotword: float = 6.0
     lexicon: float = 3.0
     sound: float = 1.5
@@ -49,7 +50,7 @@ class Settings:
     VERSION: str = "0.1.0"
     MODEL_DIR: str = str(DEFAULT_MODEL_DIR)
     MLM_DIR: str = ""
-    GUARD_CER: float = 0.35
+    GUARD_CER: float = 0.5
     REFINE_GUARD_CER: float = 0.15
     SPACING_MARGIN: float = 2.0
     GAIN_MARGIN: float = 3.0

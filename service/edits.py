@@ -6,6 +6,9 @@ from service.candidates import strip_punctuation
 from service.types import Edit
 
 
+_MARKS = ".,?!…"
+
+
 def _source_for(before: str, after: str, hotwords: tuple[str, ...], lexicon: tuple[str, ...],
                 picked_sources: frozenset[str]) -> str:
     if not before.strip() and not after.strip():
@@ -33,6 +36,14 @@ def diff_edits(original: str, corrected: str, hotwords: tuple[str, ...] = (), le
     for region in changed_regions(original, corrected):
         s0, s1 = region.src_start, region.src_end
         before, after = original[s0:s1], corrected[region.dest_start:region.dest_end]
+        # Punctuation added after a corrected word is its own edit, so a client can tell the two apart.
+        word_after = after.rstrip(_MARKS)
+        added_marks = after[len(word_after):]
+        if added_marks and word_after.strip() and not before.endswith(added_marks):
+            edits.append(Edit(s0, s1, before, word_after,
+                              _source_for(before, word_after, hotwords, lexicon, picked_sources), round(score, 3)))
+            edits.append(Edit(s1, s1, "", added_marks, "punctuation", round(score, 3)))
+            continue
         edits.append(Edit(s0, s1, before, after,
                           _source_for(before, after, hotwords, lexicon, picked_sources), round(score, 3)))
     return edits

@@ -132,7 +132,7 @@ class CorrectionPipeline:
     # -- 3. rerank ------------------------------------------------------------------------------------
     def _rerank_items(self, works: list[SegmentWork], baselines: list[Candidate], terms: TermLists) -> list[RerankOutcome]:
         items = [RerankItem(w.text, baseline, w.candidates, w.confidences, w.segment.nbest, terms.hotwords,
-                            terms.domain_lexicon) for w, baseline in zip(works, baselines)]
+                            terms.domain_lexicon, w.segment.confidence) for w, baseline in zip(works, baselines)]
         return rerank(items, self.resources.kiwi.scores, self.resources.scorers, self.settings.WEIGHTS,
                       self.settings.GAIN_MARGIN)
 

@@ -24,7 +24,6 @@ from service.types import Candidate, Hypothesis
 _DEFAULT_CONFIDENCE = 0.85
 # Moving a space changes no sound and no letter: it is charged a small fixed price, not by confidence.
 _SPACE_EDIT_COST = 0.75
-_NBEST_SUPPORT_DISCOUNT = 0.5
 
 
 class SentenceScorer(Protocol):
@@ -51,6 +50,7 @@ class RerankItem:
     nbest: tuple[Hypothesis, ...]
     hotwords: tuple[str, ...]
     lexicon: tuple[str, ...]
+    segment_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,19 @@ def _change_cost(confidence: float, weights: ScoreWeights) -> float:
     return weights.confidence * p + weights.sure * max(0.0, excess)
 
 
+def _nbest_support(item: RerankItem) -> list[tuple[str, float]]:
+    """Each hypothesis (spaces removed) with how much the recogniser believed it, relative to its 1-best."""
+    reference = item.segment_confidence
+    supports = []
+    for hypothesis in item.nbest:
+        if hypothesis.confidence is not None and reference:
+            belief = min(1.0, hypothesis.confidence / reference)
+        else:
+            belief = 1.0 / (1.0 + max(hypothesis.rank - 1, 1))
+        supports.append(("".join(hypothesis.text.split()), belief))
+    return supports
+
+
 def _count_terms(text: str, terms: tuple[str, ...]) -> int:
     return sum(text.count(term) for term in terms if term)
 
@@ -99,7 +112,7 @@ def evidence_score(item: RerankItem, candidate: str, weights: ScoreWeights) -> f
         return 0.0
     cost = 0.0
     nbest_words = {w for h in item.nbest for w in strip_punctuation(h.text).split()}
-    nbest_compact = "\n".join("".join(h.text.split()) for h in item.nbest)
+    support = _nbest_support(item)
     supported = 0
     for region in changed_regions(original, candidate):
         before = original[region.src_start:region.src_end]
@@ -118,9 +131,11 @@ def evidence_score(item: RerankItem, candidate: str, weights: ScoreWeights) -> f
             # The recogniser wrote exactly how `after` is said: its confidence was in the sound, which the
             # respelling keeps.
             region_cost *= weights.pronounced_discount
-        if after.strip() and "".join(after.split()) in nbest_compact:
-            # The recogniser itself offered these characters: less of a leap than an outside guess.
-            region_cost *= _NBEST_SUPPORT_DISCOUNT
+        compact_after = "".join(after.split())
+        trust = max((t for text, t in support if compact_after and compact_after in text), default=0.0)
+        # The recogniser itself offered these characters: less of a leap than an outside guess, and the
+        # more it believed the hypothesis that offered them, the smaller the leap.
+        region_cost *= 1.0 - weights.nbest_trust * trust
         cost += region_cost
     original_words = set(strip_punctuation(original).split())
     for word in strip_punctuation(candidate).split():
