@@ -176,6 +176,8 @@ def spelling_edits(text: str, reading: Analysis, join) -> list[SpanEdit]:
             continue  # a reading that runs across a space is not a repair of this eojeol alone
         head, tail = text[word.start:inside[0].start], text[inside[-1].end:word.end]
         rebuilt = head + join(list(inside)) + tail
+        if any(ch.isspace() for ch in rebuilt):
+            continue  # Kiwi read part of the eojeol as a word of its own: a split, not a respelling
         if rebuilt != word.text:
             edits.append(SpanEdit(word.start, word.end, rebuilt, "spelling",
                                   -sum(m.typo_cost for m in inside)))
