@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -32,7 +33,9 @@ async def lifespan(app: FastAPI):
     from schema.correct import SPEC_EXAMPLE, CorrectionRequest
     example = CorrectionRequest.model_validate(SPEC_EXAMPLE)
     app.state.pipeline.correct([s.to_input() for s in example.segments], example.terms())
-    # CPU-bound correction runs here, never on the event loop (health checks stay fast while busy).
+    # CPU-bound correction runs here, never on the event loop (health checks stay fast while busy). A shorter
+    # GIL switch interval hands the event loop the GIL sooner while the pool's threads run Python code.
+    sys.setswitchinterval(settings.GIL_SWITCH_INTERVAL_S)
     app.state.pool = WorkerPool(settings.WORKERS, settings.QUEUE_SIZE, settings.RETRY_AFTER_S,
                                 on_wait=app.state.metrics.queue_wait.observe)
     logger.info("service ready: version %s, tiers %s", settings.VERSION, resources.tiers)

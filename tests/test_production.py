@@ -43,17 +43,18 @@ def test_healthz_answers_fast_while_busy_correcting():
             time.sleep(0.5)  # the heavy requests are in the pool now
             probes = []
             with httpx.Client(base_url=url, timeout=5) as probe:
-                for _ in range(10):
+                while not all(f.done() for f in futures) and len(probes) < 50:
                     started = time.monotonic()
                     assert probe.get("/healthz").status_code == 200
-                    probes.append((started, time.monotonic() - started))
-                    time.sleep(0.1)
+                    probes.append((started, time.monotonic()))
+                    time.sleep(0.05)
             assert [f.result() for f in futures] == [200] * 4
-        # Every probe ran while correction was going on (otherwise this test would prove nothing) ...
+        # Only probes that ran entirely while correction was going on count (otherwise this proves nothing) ...
         first_start, last_end = min(s for s, _ in busy), max(e for _, e in busy)
-        assert all(first_start < start < last_end for start, _ in probes)
-        # ... and answered well within the 200 ms a health checker allows.
-        assert max(latency for _, latency in probes) < 0.2, probes
+        during = [end - start for start, end in probes if first_start < start and end < last_end]
+        assert len(during) >= 3, (probes, busy)
+        # ... and they answered well within the 200 ms a health checker allows.
+        assert max(during) < 0.2, during
 
 
 # -- bounded pool: 503 + Retry-After when full --------------------------------------------------------------------
