@@ -1,0 +1,137 @@
+"""Latency of the neural tier on this CPU: a randomly initialised model of KoBART-base shape.
+
+    python -m benchmarks.neural_latency [--segments 16] [--model-dir DIR] [--out benchmarks/results/neural_latency.json]
+
+KoBART-base shape (gogamza/kobart-base-v2): 6 encoder + 6 decoder layers, d_model 768, 16 heads, FFN 3072,
+vocabulary 30000. Decoding uses the service's own generator and `ec_config.json`'s GENERATION settings
+(4 beams, no-repeat 3-grams, max_new_tokens = 1.5 × input + 8). A random model never writes </s>, so every
+segment runs to its max_new_tokens: the figures are an upper bound for segments of this length.
+
+Reports the p50/p90 latency of one segment at a time, and segments per second one at a time and in batches
+of 8 and 16 (one `generate` call per batch). `--model-dir` measures a real model directory instead.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+SENTENCES = [
+    "지금부터 회의를 시작하겠습니다",
+    "다음 주 스프린트 계획을 공유해 주세요",
+    "회의록은 제가 정리해서 오후에 보내 드리겠습니다",
+    "오늘 안건은 세 가지입니다",
+    "킥오프 미팅은 금요일 오전 열 시에 합니다",
+    "발표 자료를 먼저 보고 질문을 받겠습니다",
+    "프로젝트 일정이 조금 늦어졌습니다",
+    "방법을 같이 찾아봅시다",
+]
+
+
+@dataclass
+class LatencyReport:
+    device: str
+    torch_threads: int
+    model: str
+    segments: int
+    mean_input_tokens: float
+    max_new_tokens_rule: str
+    num_beams: int
+    p50_one_at_a_time_s: float
+    p90_one_at_a_time_s: float
+    throughput_one_at_a_time_seg_s: float
+    throughput_batch8_seg_s: float
+    throughput_batch16_seg_s: float
+    batch16_speedup: float
+
+
+def kobart_base_shaped(directory: Path) -> None:
+    """A random BART of KoBART-base shape with a small BPE tokenizer, saved as a Hugging Face directory."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import BartConfig, BartForConditionalGeneration, PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Metaspace()
+    # A small vocabulary keeps words in several pieces, about as many tokens per sentence as KoBART's.
+    tok.train_from_iterator(SENTENCES, trainers.BpeTrainer(vocab_size=260, show_progress=False,
+                                                           special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"]))
+    PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", pad_token="<pad>", eos_token="</s>",
+                            unk_token="<unk>", mask_token="<mask>").save_pretrained(str(directory))
+    config = BartConfig(vocab_size=30000, d_model=768, encoder_layers=6, decoder_layers=6,
+                        encoder_attention_heads=16, decoder_attention_heads=16, encoder_ffn_dim=3072,
+                        decoder_ffn_dim=3072, max_position_embeddings=1026, pad_token_id=1, bos_token_id=0,
+                        eos_token_id=2, decoder_start_token_id=2, forced_eos_token_id=2)
+    torch.manual_seed(0)
+    BartForConditionalGeneration(config).save_pretrained(str(directory))
+
+
+def _throughput(generator, texts: list[str], batch: int) -> float:
+    start = time.perf_counter()
+    for i in range(0, len(texts), batch):
+        generator.generate(texts[i:i + batch])
+    return len(texts) / (time.perf_counter() - start)
+
+
+def run(segments: int, model_dir: Path | None) -> LatencyReport:
+    import platform
+
+    import torch
+
+    from config import load_settings
+    from service.neural.loader import load_seq2seq
+    from service.neural.refiner import KoBartGenerator
+
+    settings = load_settings()
+    torch.set_num_threads(settings.TORCH_THREADS)
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = model_dir or Path(tmp)
+        if model_dir is None:
+            kobart_base_shaped(directory)
+        loaded = load_seq2seq(directory)
+    generator = KoBartGenerator(loaded.model, loaded.tokenizer, settings.GENERATION)
+    texts = [SENTENCES[i % len(SENTENCES)] for i in range(segments)]
+    lengths = [len(loaded.tokenizer(t, add_special_tokens=False)["input_ids"]) + 2 for t in texts]
+
+    generator.generate(texts[:2])  # warm-up: first-call allocations are not part of serving
+    latencies = []
+    for text in texts:
+        start = time.perf_counter()
+        generator.generate([text])
+        latencies.append(time.perf_counter() - start)
+    one = len(texts) / sum(latencies)
+    batch8 = _throughput(generator, texts, 8)
+    batch16 = _throughput(generator, texts, 16)
+    g = settings.GENERATION
+    return LatencyReport(
+        device=f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads",
+        torch_threads=torch.get_num_threads(),
+        model=str(model_dir) if model_dir else "random BART, KoBART-base shape (6+6 layers, d768, vocab 30000)",
+        segments=len(texts), mean_input_tokens=round(statistics.mean(lengths), 1),
+        max_new_tokens_rule=f"{g.max_new_tokens_ratio} x input + {g.max_new_tokens_extra}", num_beams=g.num_beams,
+        p50_one_at_a_time_s=round(statistics.median(latencies), 3),
+        p90_one_at_a_time_s=round(statistics.quantiles(latencies, n=10)[-1], 3),
+        throughput_one_at_a_time_seg_s=round(one, 3), throughput_batch8_seg_s=round(batch8, 3),
+        throughput_batch16_seg_s=round(batch16, 3), batch16_speedup=round(batch16 / one, 2))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.neural_latency", description=__doc__.split("\n")[0])
+    parser.add_argument("--segments", type=int, default=16)
+    parser.add_argument("--model-dir", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "neural_latency.json")
+    args = parser.parse_args(argv)
+    report = run(args.segments, args.model_dir)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(asdict(report), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(asdict(report), indent=2, ensure_ascii=False))
+    return 0 if report.batch16_speedup >= 3.0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
