@@ -27,6 +27,8 @@ class ScoreWeights:
     sure_confidence: float = 0.75
     pronounced_discount: float = 0.25
     nbest_trust: float = 0.75
+    hotword_trust: float = 0.6
+    lexicon_trust: float = 0.3
     hotword: float = 6.0
     lexicon: float = 3.0
     sound: float = 1.5
@@ -66,7 +68,7 @@ class Settings:
     HOTWORD_MAX_DISTANCE: float = 0.34
     LEXICON_MAX_DISTANCE: float = 0.25
     LOW_CONFIDENCE: float = 0.7
-    TERM_CONFIDENCE: float = 0.85
+    TERM_CONFIDENCE: float = 0.95
     SPAN_PASSES: int = 2
     SPELLING_READINGS: int = 2
     TORCH_THREADS: int = 2

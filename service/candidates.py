@@ -41,6 +41,11 @@ class TermIndex:
         return cls(usable, tuple(sound_key(t) for t in usable), source, max_distance)
 
 
+def introduces_term(before: str, after: str, terms: tuple[str, ...]) -> bool:
+    """True when `after` holds one of `terms` that `before` did not."""
+    return any(term and term in after and term not in before for term in terms)
+
+
 def strip_punctuation(text: str) -> str:
     return " ".join(_PUNCTUATION.sub(" ", text).split())
 
@@ -175,9 +180,9 @@ def spelling_edits(text: str, reading: Analysis, join) -> list[SpanEdit]:
         if inside[0].start < word.start or inside[-1].end > word.end:
             continue  # a reading that runs across a space is not a repair of this eojeol alone
         head, tail = text[word.start:inside[0].start], text[inside[-1].end:word.end]
-        rebuilt = head + join(list(inside)) + tail
-        if any(ch.isspace() for ch in rebuilt):
-            continue  # Kiwi read part of the eojeol as a word of its own: a split, not a respelling
+        # Kiwi's join may space the morphemes apart; the respelling keeps the speaker's spacing (spacing is
+        # the refine stage's business, and a split like 회의 을 is not a repair).
+        rebuilt = "".join((head + join(list(inside)) + tail).split())
         if rebuilt != word.text:
             edits.append(SpanEdit(word.start, word.end, rebuilt, "spelling",
                                   -sum(m.typo_cost for m in inside)))

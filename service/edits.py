@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from service.alignment import changed_regions
-from service.candidates import strip_punctuation
+from service.candidates import introduces_term, strip_punctuation
 from service.types import Edit
 
 
@@ -17,9 +17,9 @@ def _source_for(before: str, after: str, hotwords: tuple[str, ...], lexicon: tup
         return "punctuation"
     if "".join(before.split()) == "".join(after.split()):
         return "spacing"
-    if any(term and term in after and term not in before for term in hotwords):
+    if introduces_term(before, after, hotwords):
         return "hotword"
-    if any(term and term in after and term not in before for term in lexicon):
+    if introduces_term(before, after, lexicon):
         return "lexicon"
     for source in ("nbest", "spelling", "hotword", "lexicon", "kobart"):
         if source in picked_sources:

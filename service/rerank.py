@@ -17,7 +17,7 @@ from rapidfuzz.distance import Levenshtein
 
 from config import ScoreWeights
 from service.alignment import changed_regions
-from service.candidates import strip_punctuation
+from service.candidates import introduces_term, strip_punctuation
 from service.phonology import pronounce, sound_distance
 from service.types import Candidate, Hypothesis
 
@@ -136,6 +136,12 @@ def evidence_score(item: RerankItem, candidate: str, weights: ScoreWeights) -> f
         # The recogniser itself offered these characters: less of a leap than an outside guess, and the
         # more it believed the hypothesis that offered them, the smaller the leap.
         region_cost *= 1.0 - weights.nbest_trust * trust
+        # A term the meeting announced is a prior of its own: the recogniser may well have been sure of the
+        # sound-alike it wrote instead.
+        if introduces_term(before, after, item.hotwords):
+            region_cost *= 1.0 - weights.hotword_trust
+        elif introduces_term(before, after, item.lexicon):
+            region_cost *= 1.0 - weights.lexicon_trust
         cost += region_cost
     original_words = set(strip_punctuation(original).split())
     for word in strip_punctuation(candidate).split():

@@ -165,6 +165,9 @@ def load_neural(settings: Settings, fallback: Refiner) -> NeuralTier:
     tier = NeuralTier()
     model_dir = Path(settings.MODEL_DIR)
     mlm_dir = Path(settings.MLM_DIR) if settings.MLM_DIR else None
+    if not model_dir.is_dir():  # a mistyped EC_MODEL_DIR should not look like "no model installed"
+        tier.problems["kobart"] = f"model directory {model_dir} does not exist"
+        logger.error("KoBART not loaded: %s", tier.problems["kobart"])
     if not has_model(model_dir) and mlm_dir is None:
         logger.info("no KoBART model in %s: neural tier absent", model_dir)
         return tier
