@@ -105,7 +105,9 @@ def health_probe(url: str, duration: float, out: "multiprocessing.Queue") -> Non
 async def run_load(url: str, requests: list[dict], clients: int, duration: float) -> dict:
     stats = {"latencies": [], "errors": 0, "error_kinds": {}, "segments_sent": 0, "segments_answered": 0,
              "lost_segments": 0, "timeout_segments": 0, "health": []}
-    limits = httpx.Limits(max_connections=clients + 2, max_keepalive_connections=clients + 2)
+    # One connection per client, and an idle expiry below uvicorn's 5 s keep-alive: otherwise a connection
+    # the server is just closing can be picked for a request (a client-side race, not a service error).
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
         started = time.monotonic()
         stop_at = started + duration
