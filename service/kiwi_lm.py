@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from kiwipiepy import Kiwi, TypoTransformer
 
@@ -38,49 +39,60 @@ def _to_analysis(result) -> Analysis:
     )
 
 
+class _BatchMemo:
+    """A bounded cache in front of a batch function of texts.
+
+    What it caches are pure functions of the text (Kiwi is deterministic), so it changes no answer, only speed:
+    candidates repeat across the rerank passes and across requests.
+    """
+
+    def __init__(self, compute: Callable[[list[str]], list[Any]], max_entries: int) -> None:
+        self._compute = compute
+        self._max_entries = max_entries
+        self._store: dict[str, Any] = {}
+
+    def __call__(self, texts: list[str]) -> list[Any]:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._store))
+        fresh = dict(zip(missing, self._compute(missing))) if missing else {}
+        if len(self._store) + len(fresh) > self._max_entries:
+            self._store.clear()
+        self._store.update(fresh)
+        # Another thread may have cleared the store meanwhile: a miss is recomputed, never an error.
+        return [fresh[t] if t in fresh else self._store[t] if t in self._store else self._compute([t])[0]
+                for t in texts]
+
+
 class KiwiToolkit:
-    def __init__(self, num_workers: int = 2, typo_cost_threshold: float = 2.5) -> None:
+    def __init__(self, num_workers: int = 2, typo_cost_threshold: float = 2.5, cache_entries: int = 20_000) -> None:
         self.kiwi = Kiwi(num_workers=num_workers)
         self.typos: TypoTransformer = sound_change_typos()
         self.typo_cost_threshold = typo_cost_threshold
-        # Both caches hold pure functions of the text (deterministic), so they change no answer, only speed.
-        self._score_cache: dict[str, float] = {}
-        self._typo_cache: dict[tuple[str, int], list[Analysis]] = {}
+        self._analyses = _BatchMemo(self._analyze_uncached, cache_entries)
+        self._typo_readings: dict[int, _BatchMemo] = {}
+        self._cache_entries = cache_entries
+
+    def _analyze_uncached(self, texts: list[str]) -> list[Analysis]:
+        return [_to_analysis(r[0]) for r in self.kiwi.analyze(texts, top_n=1)] if texts else []
 
     def analyze(self, texts: list[str]) -> list[Analysis]:
-        if not texts:
-            return []
-        return [_to_analysis(r[0]) for r in self.kiwi.analyze(texts, top_n=1)]
+        """Kiwi's best reading of each text."""
+        return self._analyses(texts)
 
     def scores(self, texts: list[str]) -> list[float]:
-        """Language-model log-probability of each text (cached: candidates repeat across rounds)."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._score_cache))
-        if missing:
-            for text, analysis in zip(missing, self.analyze(missing)):
-                self._score_cache[text] = analysis.score
-            if len(self._score_cache) > 200_000:
-                self._score_cache.clear()
-        return [score if (score := self._score_cache.get(t)) is not None else self.analyze([t])[0].score
-                for t in texts]
+        """Language-model log-probability of each text."""
+        return [analysis.score for analysis in self._analyses(texts)]
 
     def typo_readings(self, texts: list[str], top_n: int = 2) -> list[list[Analysis]]:
         """Kiwi's best readings of each text when the sound-change typos may be undone."""
-        missing = list(dict.fromkeys(t for t in texts if (t, top_n) not in self._typo_cache))
-        if missing:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                results = self.kiwi.analyze(
-                    missing, top_n=top_n, typos=self.typos, typo_cost_threshold=self.typo_cost_threshold
-                )
-                fresh = {t: [_to_analysis(r) for r in result] for t, result in zip(missing, results)}
-            if len(self._typo_cache) > 50_000:
-                self._typo_cache.clear()
-            self._typo_cache.update({(t, top_n): readings for t, readings in fresh.items()})
-        else:
-            fresh = {}
-        # Another thread may have cleared the cache meanwhile: a miss is recomputed, never an error.
-        return [fresh.get(t) or self._typo_cache.get((t, top_n)) or self.typo_readings([t], top_n)[0]
-                for t in texts]
+        if top_n not in self._typo_readings:
+            def read(batch: list[str]) -> list[list[Analysis]]:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    results = self.kiwi.analyze(batch, top_n=top_n, typos=self.typos,
+                                                typo_cost_threshold=self.typo_cost_threshold)
+                    return [[_to_analysis(r) for r in result] for result in results]
+            self._typo_readings[top_n] = _BatchMemo(read, self._cache_entries)
+        return self._typo_readings[top_n](texts)
 
     def join(self, morphemes: list[Morpheme]) -> str:
         return self.kiwi.join([(m.form, m.tag) for m in morphemes])

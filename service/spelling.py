@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import jamo
-from kiwipiepy import TypoDefinition, TypoTransformer, basic_typos_with_continual_and_lengthening
+from kiwipiepy import TypoDefinition, TypoTransformer, basic_typos_with_continual
 
 from service.phonology import _pronounce_syllables, Syllable, compose
 
@@ -62,7 +62,11 @@ def mishearing_definitions(cost: float = 1.5) -> list[TypoDefinition]:
 
 @lru_cache(maxsize=4)
 def sound_change_typos(cost: float = 1.0) -> TypoTransformer:
-    """Kiwi's basic, liaison and lengthening typos plus the reversed sound rules, merged and near vowels."""
+    """Kiwi's basic and liaison typos plus the reversed sound rules, merged and near vowels.
+
+    Kiwi's lengthening typos (좋아아 → 좋아) are left out: they are a typist's habit, not a recogniser's, and
+    undoing them deletes syllables the speaker said (모레에 → 모레).
+    """
     rules = TypoTransformer(sound_change_definitions(cost) + vowel_confusion_definitions(cost)
                             + mishearing_definitions(cost * 1.5))
-    return basic_typos_with_continual_and_lengthening | rules
+    return basic_typos_with_continual | rules
