@@ -38,6 +38,15 @@ _CONSONANT_FAMILY = {
 }
 
 
+ONSETS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
+VOWELS = "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ"
+CODAS = "ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ"
+# Compatibility jamo → conjoining jamo by position, looked up once (the jamo library's converter is slow).
+LEAD = {c: jamo.hcj_to_jamo(c, "lead") for c in ONSETS}
+MEDIAL = {c: jamo.hcj_to_jamo(c, "vowel") for c in VOWELS}
+TAIL = {c: jamo.hcj_to_jamo(c, "tail") for c in CODAS}
+
+
 @dataclass(frozen=True)
 class Syllable:
     """One Hangul syllable in compatibility jamo; `coda` is "" when open."""
@@ -62,10 +71,7 @@ def decompose(char: str) -> Syllable | None:
 
 @lru_cache(maxsize=16384)
 def compose(onset: str, vowel: str, coda: str = "") -> str:
-    parts = [jamo.hcj_to_jamo(onset, "lead"), jamo.hcj_to_jamo(vowel, "vowel")]
-    if coda:
-        parts.append(jamo.hcj_to_jamo(coda, "tail"))
-    return jamo.j2h(*parts)
+    return jamo.j2h(LEAD[onset], MEDIAL[vowel], TAIL[coda] if coda else None)
 
 
 def final_consonant(word: str) -> str:
@@ -74,7 +80,7 @@ def final_consonant(word: str) -> str:
     return syllable.coda if syllable else ""
 
 
-def _pronounce_syllables(syllables: list[Syllable]) -> list[Syllable]:
+def pronounce_syllables(syllables: list[Syllable]) -> list[Syllable]:
     """Apply the standard sound changes across the boundaries of one run of syllables."""
     out = [Syllable(s.onset, s.vowel, s.coda) for s in syllables]
     for i in range(len(out) - 1):
@@ -152,7 +158,7 @@ def pronounce(text: str) -> str:
     run: list[Syllable] = []
 
     def flush() -> None:
-        out.extend(compose(s.onset, s.vowel, s.coda) for s in _pronounce_syllables(run))
+        out.extend(compose(s.onset, s.vowel, s.coda) for s in pronounce_syllables(run))
         run.clear()
 
     for char in text:
@@ -184,10 +190,10 @@ def sound_key(text: str) -> str:
                 keys.append(char.lower())
             continue
         if syllable.onset != "ㅇ":
-            keys.append(jamo.hcj_to_jamo(syllable.onset, "lead"))
-        keys.append(jamo.hcj_to_jamo(_MERGED_VOWEL.get(syllable.vowel, syllable.vowel), "vowel"))
+            keys.append(LEAD[syllable.onset])
+        keys.append(MEDIAL[_MERGED_VOWEL.get(syllable.vowel, syllable.vowel)])
         if syllable.coda:
-            keys.append(jamo.hcj_to_jamo(syllable.coda, "tail"))
+            keys.append(TAIL[syllable.coda])
     return "".join(keys)
 
 
@@ -197,8 +203,8 @@ def _family_key(key: str) -> str:
 
 
 _FAMILY_OF_KEY = {
-    **{jamo.hcj_to_jamo(c, "lead"): jamo.hcj_to_jamo(f, "lead") for c, f in _CONSONANT_FAMILY.items()},
-    **{jamo.hcj_to_jamo(c, "tail"): jamo.hcj_to_jamo(f, "lead") for c, f in _CONSONANT_FAMILY.items()
+    **{LEAD[c]: LEAD[f] for c, f in _CONSONANT_FAMILY.items()},
+    **{TAIL[c]: LEAD[f] for c, f in _CONSONANT_FAMILY.items()
        if c not in ("ㄸ", "ㅃ", "ㅉ")},
 }
 

@@ -8,14 +8,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import jamo
 from kiwipiepy import TypoDefinition, TypoTransformer, basic_typos_with_continual
 
-from service.phonology import _pronounce_syllables, Syllable, compose
+from service.phonology import CODAS, ONSETS, TAIL, VOWELS, Syllable, compose, pronounce_syllables
 
-_ONSETS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
-_VOWELS = "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ"
-_CODAS = "ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ"
 # Vowel pairs the recogniser writes for one another (spelled → heard).
 _VOWEL_CONFUSIONS = (
     ("ㅐ", "ㅔ"), ("ㅔ", "ㅐ"), ("ㅒ", "ㅖ"), ("ㅖ", "ㅒ"), ("ㅚ", "ㅙ"), ("ㅚ", "ㅞ"), ("ㅙ", "ㅚ"),
@@ -27,22 +23,18 @@ _NEAR_VOWELS = (("ㅓ", "ㅗ"), ("ㅗ", "ㅓ"), ("ㅡ", "ㅜ"), ("ㅜ", "ㅡ"), 
 _TENSED_ONSETS = (("ㄱ", "ㄲ"), ("ㄷ", "ㄸ"), ("ㅂ", "ㅃ"), ("ㅅ", "ㅆ"), ("ㅈ", "ㅉ"))
 
 
-def _tail(coda: str) -> str:
-    return jamo.hcj_to_jamo(coda, "tail")
-
-
 def sound_change_definitions(cost: float = 1.0) -> list[TypoDefinition]:
     """Every boundary sound change (coda + next syllable) the forward rules produce, as spelled → said."""
     definitions: list[TypoDefinition] = []
-    for coda in _CODAS:
-        for onset in _ONSETS:
-            for vowel in _VOWELS:
-                said = _pronounce_syllables([Syllable("ㄱ", "ㅏ", coda), Syllable(onset, vowel, "")])
+    for coda in CODAS:
+        for onset in ONSETS:
+            for vowel in VOWELS:
+                said = pronounce_syllables([Syllable("ㄱ", "ㅏ", coda), Syllable(onset, vowel, "")])
                 said_coda, said_next = said[0].coda, said[1]
                 if said_coda == coda and said_next.onset == onset:
                     continue
-                spelled = _tail(coda) + compose(onset, vowel)
-                heard = (_tail(said_coda) if said_coda else "") + compose(said_next.onset, vowel)
+                spelled = TAIL[coda] + compose(onset, vowel)
+                heard = (TAIL[said_coda] if said_coda else "") + compose(said_next.onset, vowel)
                 if onset == "ㅇ" and not said_coda:
                     # Plain liaison is Kiwi's own continual-typo rule.
                     continue
