@@ -29,18 +29,20 @@ def test_healthz_answers_fast_while_busy_correcting():
     env = {**os.environ, "EC_WORKERS": "2", "EC_QUEUE_SIZE": "8", "PYTHONPATH": str(ROOT)}
     env.pop("EC_API_KEYS", None)
     with live_server(env) as url:
-        body = request_body(128)
         busy: list[tuple[float, float]] = []
 
-        def heavy() -> int:
+        def heavy(n: int) -> int:
+            body = request_body(256)
+            for i, s in enumerate(body["segments"]):  # unique texts: no cache may make this request cheap
+                s["text"] += " " + chr(0xAC00 + n * 256 + i) + "씨"
             started = time.monotonic()
             status = httpx.post(url + "/ec/correct", json=body, timeout=120).status_code
             busy.append((started, time.monotonic()))
             return status
 
         with ThreadPoolExecutor(4) as executor:
-            futures = [executor.submit(heavy) for _ in range(4)]
-            time.sleep(0.5)  # the heavy requests are in the pool now
+            futures = [executor.submit(heavy, n) for n in range(4)]
+            time.sleep(0.3)  # the heavy requests are in the pool now
             probes = []
             with httpx.Client(base_url=url, timeout=5) as probe:
                 while not all(f.done() for f in futures) and len(probes) < 50:
