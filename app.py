@@ -15,6 +15,7 @@ from routes import metrics as metrics_route
 from routes.errors import install_error_handlers
 from routes.middleware import install_production
 from routes.openapi import install_openapi
+from service.parallel import TwoProcessPipeline
 from service.pipeline import CorrectionPipeline
 from service.resources import load_resources
 from service.worker_pool import WorkerPool
@@ -28,11 +29,17 @@ async def lifespan(app: FastAPI):
     resources = load_resources(settings)
     app.state.settings = settings
     app.state.resources = resources
-    app.state.pipeline = CorrectionPipeline(resources, settings)
+    pipeline = CorrectionPipeline(resources, settings)
+    if settings.PROCESSES > 1:
+        # Big batches are shared with a helper process (loaded now, in parallel with this warm-up).
+        pipeline = TwoProcessPipeline(pipeline, settings, settings.PARALLEL_MIN_SEGMENTS)
+    app.state.pipeline = pipeline
     # A real request through every stage, so the first client does not pay for lazy initialisation.
     from schema.correct import SPEC_EXAMPLE, CorrectionRequest
     example = CorrectionRequest.model_validate(SPEC_EXAMPLE)
     app.state.pipeline.correct([s.to_input() for s in example.segments], example.terms())
+    if isinstance(pipeline, TwoProcessPipeline):
+        pipeline.warm_up()
     # CPU-bound correction runs here, never on the event loop (health checks stay fast while busy). A shorter
     # GIL switch interval hands the event loop the GIL sooner while the pool's threads run Python code.
     sys.setswitchinterval(settings.GIL_SWITCH_INTERVAL_S)
@@ -41,6 +48,8 @@ async def lifespan(app: FastAPI):
     logger.info("service ready: version %s, tiers %s", settings.VERSION, resources.tiers)
     yield
     app.state.pool.shutdown()
+    if isinstance(pipeline, TwoProcessPipeline):
+        pipeline.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -21,7 +21,8 @@ StageObserver = Callable[[str, float], None]
 
 
 class Corrector(Protocol):
-    def correct(self, segments: list[SegmentInput], terms: TermLists) -> list[SegmentResult]: ...
+    def correct(self, segments: list[SegmentInput], terms: TermLists,
+                observer: StageObserver | None = None) -> list[SegmentResult]: ...
 
 
 def unchanged(segment: SegmentInput, status: str = TIMEOUT_STATUS) -> SegmentResult:
@@ -51,7 +52,7 @@ def correct_within_budget(
         predicted = spent / done * len(chunk) if done else 0.0
         if now >= deadline or now + predicted > deadline:
             break
-        chunk_results = pipeline.correct(chunk, terms)
+        chunk_results = pipeline.correct(chunk, terms, observer=observer)
         elapsed = clock() - now
         if observer is not None:
             observer("pipeline_chunk", elapsed)

@@ -6,8 +6,11 @@ Every stage takes the whole batch, so Kiwi and the neural models see many texts 
 """
 from __future__ import annotations
 
+import time
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Callable, Iterator
 
 from config import Settings
 from service import candidates as cand
@@ -55,22 +58,30 @@ class CorrectionPipeline:
         self.resources = resources
         self.settings = settings
 
-    def correct(self, segments: list[SegmentInput], terms: TermLists) -> list[SegmentResult]:
+    def correct(self, segments: list[SegmentInput], terms: TermLists,
+                observer: StageObserver | None = None) -> list[SegmentResult]:
+        """Correct a batch of segments; `observer(stage, seconds)` hears how long each stage took."""
+        timer = _StageTimer(observer)
         works = [self._admit(segment) for segment in segments]
         active = [w for w in works if w.status == "active"]
         if active:
-            self._find_suspects(active)
+            with timer("suspects"):
+                self._find_suspects(active)
             s = self.settings
             indexes = (cand.TermIndex.build(terms.hotwords, "hotword", s.HOTWORD_MAX_DISTANCE),
                        cand.TermIndex.build(terms.domain_lexicon, "lexicon", s.LEXICON_MAX_DISTANCE))
-            self._generate_candidates(active, indexes)
-            self._rerank(active, terms)
-            improving = active
-            for _ in range(self.settings.SPAN_PASSES):
-                improving = self._span_pass(improving, terms, indexes)
-                if not improving:
-                    break
-            self._refine_guard_postprocess(active)
+            with timer("candidates"):
+                self._generate_candidates(active, indexes)
+            with timer("rerank"):
+                self._rerank(active, terms)
+            with timer("span_passes"):
+                improving = active
+                for _ in range(self.settings.SPAN_PASSES):
+                    improving = self._span_pass(improving, terms, indexes)
+                    if not improving:
+                        break
+            with timer("refine_guard_postprocess"):
+                self._refine_guard_postprocess(active)
         return [self._result(w, terms) for w in works]
 
     # -- admission ------------------------------------------------------------------------------------
@@ -214,6 +225,27 @@ class CorrectionPipeline:
         status = "corrected" if "".join(work.corrected.split()).rstrip(".?!") != "".join(original.split()) else "unchanged"
         return SegmentResult(segment.id, raw_original, work.picked, round(work.gain, 3), work.corrected, edits,
                              segment.start, segment.end, status, work.refusals)
+
+
+StageObserver = Callable[[str, float], None]
+
+
+class _StageTimer:
+    """Times `with timer("stage"):` blocks for an optional observer (metrics); free when there is none."""
+
+    def __init__(self, observer: StageObserver | None) -> None:
+        self.observer = observer
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        if self.observer is None:
+            yield
+            return
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.observer(stage, time.perf_counter() - started)
 
 
 def find_suspect_spans_plain(text: str) -> list[SuspectSpan]:

@@ -105,7 +105,7 @@ def test_offsets_insertions_respect_which_side_a_tag_sticks_to():
 
 
 class Unchanged:
-    def correct(self, segments, terms):
+    def correct(self, segments, terms, observer=None):
         return [SegmentResult(s.id, s.text, s.text, 0.0, s.text, [], s.start, s.end, "unchanged") for s in segments]
 
 
