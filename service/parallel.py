@@ -50,8 +50,13 @@ class TwoProcessPipeline:
 
     def warm_up(self) -> None:
         """Wait until the helper has loaded its models (called from the lifespan hook)."""
-        if self._executor is not None:
+        if self._executor is None:
+            return
+        try:
             self._executor.submit(_ready).result()
+        except Exception:  # a helper that cannot start must not keep the service down
+            logger.exception("helper process failed to start; correcting in one process")
+            self.close()
 
     def correct(self, segments: list[SegmentInput], terms: TermLists,
                 observer: StageObserver | None = None) -> list[SegmentResult]:
