@@ -10,7 +10,6 @@ import time
 from fastapi import Request
 
 from service.budget import correct_within_budget
-from service.normalise import normalise_segment, normalise_terms
 from service.types import SegmentInput, SegmentResult, TermLists
 
 
@@ -23,9 +22,8 @@ async def correct_segments(request: Request, segments: list[SegmentInput], terms
 
     def work() -> list[SegmentResult]:
         started = time.perf_counter()
-        normalised = [normalise_segment(s) for s in segments]
-        normalised_terms = normalise_terms(terms)
-        results = correct_within_budget(pipeline, normalised, normalised_terms, deadline, settings.BUDGET_CHUNK_SEGMENTS,
+        # (the pipeline normalises Unicode itself, on admission)
+        results = correct_within_budget(pipeline, segments, terms, deadline, settings.BUDGET_CHUNK_SEGMENTS,
                                         observer=metrics.observe_stage)
         metrics.pipeline_seconds.observe(time.perf_counter() - started)
         return results

@@ -203,6 +203,15 @@ def apply_edits(text: str, edits: list[SpanEdit]) -> str:
     return result
 
 
+def non_overlapping(edits: list[SpanEdit]) -> list[SpanEdit]:
+    """The best-scored edits that do not overlap one another."""
+    chosen: list[SpanEdit] = []
+    for edit in sorted(edits, key=lambda e: (-e.score, e.start)):
+        if all(edit.end <= c.start or edit.start >= c.end for c in chosen):
+            chosen.append(edit)
+    return chosen
+
+
 def with_term_edits(candidate: Candidate, edits: list[SpanEdit]) -> Candidate | None:
     if not edits:
         return None

@@ -2,15 +2,23 @@
 
 Some clients (macOS, some web inputs) send Hangul decomposed (NFD: conjoining jamo). The pipeline compares
 texts with hotwords, n-best hypotheses and recogniser words, so all of them must be in the same form; NFC
-is the form Kiwi and the terms lists use. The pipeline normalises the segment text itself; this does the same
-for the n-best, words, tokens and terms, so an NFD request gives the same answer as its NFC twin.
+is the form Kiwi and the terms lists use. The pipeline normalises the text, n-best, words, tokens and terms
+on admission, so an NFD request gives the same answer as its NFC twin.
 """
 from __future__ import annotations
 
 import dataclasses
 import unicodedata
 
+from service.postprocess import collapse_whitespace
 from service.types import SegmentInput, TermLists
+
+
+def clean_text(text: str) -> str:
+    """NFC, control characters as spaces, single spaces, no space before punctuation."""
+    text = nfc(text)
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+    return collapse_whitespace(text)
 
 
 def nfc(text: str) -> str:

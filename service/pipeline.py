@@ -6,47 +6,45 @@ Every stage takes the whole batch, so Kiwi and the neural models see many texts 
 """
 from __future__ import annotations
 
+import dataclasses
 import time
-import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from config import Settings
 from service import candidates as cand
+from service.candidates import strip_punctuation
 from service.evidence import char_confidences
 from service.edits import diff_edits
 from service.guard import guard
-from service.postprocess import collapse_whitespace, postprocess
+from service.normalise import clean_text, normalise_segment, normalise_terms
+from service.postprocess import postprocess
 from service.rerank import RerankItem, RerankOutcome, rerank
 from service.resources import ServiceResources
-from service.suspects import find_suspect_spans
-from service.types import Candidate, SegmentInput, SegmentResult, SuspectSpan, TermLists
+from service.suspects import find_suspect_spans, unweighed_suspects
+from service.types import Candidate, SegmentInput, SegmentResult, SpanEdit, SuspectSpan, TermLists
+
+
+StageObserver = Callable[[str, float], None]
 
 
 @dataclass
 class SegmentWork:
     """One segment on its way through the stages."""
 
-    segment: SegmentInput
+    received: SegmentInput  # as sent, in NFC: `original` and the edit offsets refer to its text
+    segment: SegmentInput  # normalised: clean text, NFC everywhere
     text: str
     status: str = "active"
     confidences: list[float | None] = field(default_factory=list)
     suspects: list[SuspectSpan] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
-    outcome: RerankOutcome | None = None
     picked: str = ""
     picked_sources: frozenset[str] = frozenset()
     gain: float = 0.0
     corrected: str = ""
     refusals: list[str] = field(default_factory=list)
-
-
-def normalise_text(text: str) -> str:
-    """NFC (NFD Hangul from some clients becomes ordinary syllables), no control characters, single spaces."""
-    text = unicodedata.normalize("NFC", text)
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
-    return collapse_whitespace(text)
 
 
 def _is_korean(text: str) -> bool:
@@ -62,6 +60,7 @@ class CorrectionPipeline:
                 observer: StageObserver | None = None) -> list[SegmentResult]:
         """Correct a batch of segments; `observer(stage, seconds)` hears how long each stage took."""
         timer = _StageTimer(observer)
+        terms = normalise_terms(terms)
         works = [self._admit(segment) for segment in segments]
         active = [w for w in works if w.status == "active"]
         if active:
@@ -85,20 +84,20 @@ class CorrectionPipeline:
         return [self._result(w, terms) for w in works]
 
     # -- admission ------------------------------------------------------------------------------------
-    def _admit(self, segment: SegmentInput) -> SegmentWork:
-        text = normalise_text(segment.text)
-        work = SegmentWork(segment, text, picked=text, corrected=text)
+    def _admit(self, sent: SegmentInput) -> SegmentWork:
+        """Normalise a segment and decide whether it is Korean speech worth correcting at all."""
+        received = normalise_segment(sent)
+        text = clean_text(received.text)
+        segment = dataclasses.replace(received, text=text)
+        work = SegmentWork(received, segment, text, picked=text, corrected=received.text)
         if not text:
             work.status = "skipped_empty"
         elif segment.no_speech_prob is not None and segment.no_speech_prob >= self.settings.NO_SPEECH_THRESHOLD:
             work.status = "skipped_no_speech"
         elif not _is_korean(text):
             work.status = "skipped_not_korean"
-        if work.status != "active":
-            work.corrected = segment.text if not text else text
-            return work
-        work.segment = SegmentInput(**{**segment.__dict__, "text": text})
-        work.confidences = char_confidences(work.segment)
+        else:
+            work.confidences = char_confidences(segment)
         return work
 
     # -- 1. suspects ----------------------------------------------------------------------------------
@@ -133,7 +132,7 @@ class CorrectionPipeline:
                     pool.setdefault(version.text, version)
                     edits = self._term_edits(work, version.text, hotwords, lexicon)
                     # All term edits at once, and each alone (one wrong term must not sink the others).
-                    for chosen in [_non_overlapping(edits)] + [[e] for e in edits] * (len(edits) > 1):
+                    for chosen in [cand.non_overlapping(edits)] + [[e] for e in edits] * (len(edits) > 1):
                         with_terms = cand.with_term_edits(version, chosen)
                         if with_terms is not None:
                             pool.setdefault(with_terms.text, with_terms)
@@ -153,13 +152,12 @@ class CorrectionPipeline:
             if not decision.accepted:
                 work.refusals.append(f"rerank: change rate {decision.cer:.2f} > {self.settings.GUARD_CER}")
                 continue
-            work.outcome = outcome
             work.picked, work.gain = outcome.picked, outcome.gain
             work.picked_sources = outcome.best.candidate.sources
 
     def _term_edits(self, work: SegmentWork, text: str, hotwords: cand.TermIndex,
-                    lexicon: cand.TermIndex) -> list:
-        suspects = work.suspects if text == work.text else find_suspect_spans_plain(text)
+                    lexicon: cand.TermIndex) -> list[SpanEdit]:
+        suspects = work.suspects if text == work.text else unweighed_suspects(text)
         min_doubt = 1.0 - self.settings.TERM_CONFIDENCE
         return (cand.term_edits(text, suspects, hotwords, min_doubt)
                 + cand.term_edits(text, suspects, lexicon, min_doubt))
@@ -214,20 +212,16 @@ class CorrectionPipeline:
             work.corrected = postprocess(refined, refinement.final_mark)
 
     def _result(self, work: SegmentWork, terms: TermLists) -> SegmentResult:
-        segment = work.segment
-        original = segment.text if work.status != "active" else work.text
-        raw_original = segment.text
+        received = work.received
         if work.status != "active":
-            return SegmentResult(segment.id, raw_original, raw_original, 0.0, work.corrected, [],
-                                 segment.start, segment.end, work.status)
-        edits = diff_edits(raw_original, work.corrected, terms.hotwords, terms.domain_lexicon,
+            return SegmentResult(received.id, received.text, received.text, 0.0, received.text, [],
+                                 received.start, received.end, work.status)
+        edits = diff_edits(received.text, work.corrected, terms.hotwords, terms.domain_lexicon,
                            work.picked_sources, work.gain)
-        status = "corrected" if "".join(work.corrected.split()).rstrip(".?!") != "".join(original.split()) else "unchanged"
-        return SegmentResult(segment.id, raw_original, work.picked, round(work.gain, 3), work.corrected, edits,
-                             segment.start, segment.end, status, work.refusals)
-
-
-StageObserver = Callable[[str, float], None]
+        changed = strip_punctuation(work.corrected).split() != strip_punctuation(work.text).split()
+        return SegmentResult(received.id, received.text, work.picked, round(work.gain, 3), work.corrected, edits,
+                             received.start, received.end, "corrected" if changed else "unchanged",
+                             work.refusals)
 
 
 class _StageTimer:
@@ -248,15 +242,3 @@ class _StageTimer:
             self.observer(stage, time.perf_counter() - started)
 
 
-def find_suspect_spans_plain(text: str) -> list[SuspectSpan]:
-    """Suspects of a candidate text that has no recogniser evidence of its own: every eojeol, fully doubtful."""
-    from service.text_spans import eojeols
-    return [SuspectSpan(w.start, w.end, w.text, w.start, 1.0) for w in eojeols(text)]
-
-
-def _non_overlapping(edits):
-    chosen = []
-    for edit in sorted(edits, key=lambda e: (-e.score, e.start)):
-        if all(edit.end <= c.start or edit.start >= c.end for c in chosen):
-            chosen.append(edit)
-    return chosen

@@ -39,3 +39,9 @@ def find_suspect_spans(
 
 def is_doubtful(span: SuspectSpan, low_confidence: float) -> bool:
     return span.is_unknown or span.doubt >= 1.0 - low_confidence
+
+
+def unweighed_suspects(text: str) -> list[SuspectSpan]:
+    """Every eojeol of a candidate text that has no recogniser evidence of its own, as fully doubtful
+    (the reranker still prices each change by the original's confidences)."""
+    return [SuspectSpan(w.start, w.end, w.text, w.start, 1.0) for w in eojeols(text)]
