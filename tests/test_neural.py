@@ -204,6 +204,7 @@ def test_masked_lm_loads_as_a_scorer_and_a_broken_one_is_reported(neural_dirs, s
     client = serve(tmp_path / "no_kobart", mlm_dir=mlm)
     health = client.get("/healthz").json()
     assert health["tiers"]["mlm"] == "absent" and "masked LM" in health["problems"]["mlm"]
+    assert "does not exist" in health["problems"]["kobart"]  # the mistyped EC_MODEL_DIR is reported too
 
 
 # -- generation and scoring in detail -----------------------------------------------------------------
