@@ -35,6 +35,8 @@ class Seq2SeqScorer:
         targets = [wrap_target(self.tokenizer, token_ids(self.tokenizer, c), self.max_tokens) for _, c in pairs]
         labels, label_mask = pad_batch(targets, 0, fill=-100)
         start = self.model.config.decoder_start_token_id
+        if start is None:  # some BART configs leave it to the generation config; BART starts from </s>
+            start = self.model.config.eos_token_id
         pad = self.model.config.pad_token_id if self.model.config.pad_token_id is not None else 0
         # Teacher forcing: the decoder reads <start> + target[:-1] and predicts target.
         decoder_input = torch.full_like(labels, pad)
@@ -67,7 +69,9 @@ class MaskedLmScorer:
         self.tokenizer = tokenizer
         self.max_tokens = max_tokens
         self.lock = lock or threading.Lock()
-        self.special = set(tokenizer.all_special_ids)
+        # Markers ([CLS], [SEP], padding) are not scored; [UNK] is, or a candidate full of unknown characters
+        # would score as well as a perfect sentence.
+        self.special = set(tokenizer.all_special_ids) - {tokenizer.unk_token_id}
 
     def _masked_rows(self, text: str) -> tuple[list[int], list[int]]:
         ids = self.tokenizer(text, add_special_tokens=True, truncation=True, max_length=self.max_tokens,
