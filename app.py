@@ -30,8 +30,11 @@ async def lifespan(app: FastAPI):
     app.state.settings = settings
     app.state.resources = resources
     pipeline = CorrectionPipeline(resources, settings)
-    if settings.PROCESSES > 1:
-        # Big batches are shared with a helper process (loaded now, in parallel with this warm-up).
+    neural = "loaded" in (resources.tiers.get("kobart"), resources.tiers.get("mlm"))
+    if settings.PROCESSES > 1 and not neural:
+        # Big batches are shared with a helper process (loaded now, in parallel with this warm-up). Not with
+        # the neural tier: torch already spreads its work over the cores, and the helper would hold a second
+        # copy of the model.
         pipeline = TwoProcessPipeline(pipeline, settings, settings.PARALLEL_MIN_SEGMENTS)
     app.state.pipeline = pipeline
     # A real request through every stage, so the first client does not pay for lazy initialisation.

@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from service.kiwi_lm import Analysis
 from service.particles import agree
-from service.phonology import compose, decompose, final_consonant, key_distance, sound_key
+from service.phonology import compose, decompose, family_key, final_consonant, key_distance, sound_key
 from service.text_spans import eojeols, replace_span
 from service.types import Candidate, Hypothesis, SpanEdit, SuspectSpan
 
@@ -31,14 +33,17 @@ class TermIndex:
 
     terms: tuple[str, ...]
     keys: tuple[str, ...]
+    family_keys: tuple[str, ...]  # keys with tension/aspiration folded: their distance bounds the real one
+    budgets: np.ndarray  # how far (in jamo edits) a piece may sound from each term
     source: str
-    max_distance: float
     best_for_word: dict[str, tuple[float, str] | None] = field(default_factory=dict, compare=False)
 
     @classmethod
     def build(cls, terms: tuple[str, ...], source: str, max_distance: float) -> "TermIndex":
-        usable = tuple(dict.fromkeys(t.strip() for t in terms if t and t.strip()))
-        return cls(usable, tuple(sound_key(t) for t in usable), source, max_distance)
+        usable = tuple(t for t in dict.fromkeys(t.strip() for t in terms if t and t.strip()) if sound_key(t))
+        keys = tuple(sound_key(t) for t in usable)
+        budgets = np.array([max_distance * len(k) for k in keys], dtype=float)
+        return cls(usable, keys, tuple(family_key(k) for k in keys), budgets, source)
 
 
 def introduces_term(before: str, after: str, terms: tuple[str, ...]) -> bool:
@@ -127,29 +132,30 @@ def _closest_term_rewrite(word: str, index: TermIndex) -> tuple[float, str] | No
     """The eojeol rewritten around the term that sounds most like part of it, with its sound distance."""
     if any(term in word for term in index.terms):
         return None
-    best: tuple[tuple, str] | None = None
+    # The term may stand anywhere in the eojeol (농협가드 → 농협카드), followed by its particles. Every piece
+    # of the eojeol is compared with every term at once (rapidfuzz, in C++); the loose (family) distance never
+    # exceeds the real one, so it safely picks the few pairs worth a closer look.
+    pieces = [(b, e) for b in range(len(word)) for e in range(b + 1, len(word) + 1)]
+    piece_keys = [sound_key(word[b:e]) for b, e in pieces]
+    loose = process.cdist([family_key(k) for k in piece_keys], index.family_keys, scorer=Levenshtein.distance,
+                          workers=1)
     word_key = sound_key(word)
-    piece_keys = {(b, e): sound_key(word[b:e]) for b in range(len(word)) for e in range(b + 1, len(word) + 1)}
-    for term, term_key in zip(index.terms, index.keys):
-        if not term_key:
+    best: tuple[tuple, str] | None = None
+    for piece_at, term_at in zip(*np.nonzero(loose <= index.budgets[None, :] + 1.0)):
+        term, budget = index.terms[term_at], index.budgets[term_at]
+        if key_distance(piece_keys[piece_at], index.keys[term_at]) > budget + 1.0:
             continue
-        budget = index.max_distance * len(term_key)
-        # The term may stand anywhere in the eojeol (농협가드 → 농협카드), followed by its particles.
-        for (begin, split), piece_key in piece_keys.items():
-            if abs(len(piece_key) - len(term_key)) > budget + 1.0:
+        begin, split = pieces[piece_at]
+        for suffix in {word[split:], _undo_liaison(term, word[split:])}:
+            replacement = word[:begin] + term + agree(term, suffix)
+            if replacement == word:
                 continue
-            if key_distance(piece_key, term_key) > budget + 1.0:
+            distance = key_distance(sound_key(replacement), word_key)
+            if distance > budget:
                 continue
-            for suffix in {word[split:], _undo_liaison(term, word[split:])}:
-                replacement = word[:begin] + term + agree(term, suffix)
-                if replacement == word:
-                    continue
-                distance = key_distance(sound_key(replacement), word_key)
-                if distance > budget:
-                    continue
-                rank = (distance, abs(len(replacement) - len(word)), replacement)
-                if best is None or rank < best[0]:
-                    best = (rank, replacement)
+            rank = (distance, abs(len(replacement) - len(word)), replacement)
+            if best is None or rank < best[0]:
+                best = (rank, replacement)
     return None if best is None else (best[0][0], best[1])
 
 

@@ -198,7 +198,8 @@ def sound_key(text: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _family_key(key: str) -> str:
+def family_key(key: str) -> str:
+    """A sound key with tension and aspiration folded (ㄱ/ㄲ/ㅋ alike): a looser key, never farther apart."""
     return "".join(_FAMILY_OF_KEY.get(k, k) for k in key)
 
 
@@ -215,8 +216,8 @@ def key_distance(key_a: str, key_b: str) -> float:
         return 0.0
     exact = Levenshtein.distance(key_a, key_b)
     if exact <= 1:
-        return float(exact) if _family_key(key_a) != _family_key(key_b) else 0.5
-    loose = Levenshtein.distance(_family_key(key_a), _family_key(key_b))
+        return float(exact) if family_key(key_a) != family_key(key_b) else 0.5
+    loose = Levenshtein.distance(family_key(key_a), family_key(key_b))
     return (exact + loose) / 2.0
 
 
