@@ -222,4 +222,4 @@ def with_term_edits(candidate: Candidate, edits: list[SpanEdit]) -> Candidate | 
     if not edits:
         return None
     return Candidate(apply_edits(candidate.text, edits), candidate.edits + tuple(edits),
-                     candidate.sources | {e.source for e in edits}, candidate.nbest_rank)
+                     candidate.sources | {e.source for e in edits})

@@ -115,7 +115,7 @@ class CorrectionPipeline:
         for work in works:
             bases = [Candidate(work.text)]
             for hypothesis in cand.nbest_alternatives(work.text, work.segment.nbest, s.MAX_NBEST):
-                bases.append(Candidate(hypothesis.text, sources=frozenset({"nbest"}), nbest_rank=hypothesis.rank))
+                bases.append(Candidate(hypothesis.text, sources=frozenset({"nbest"})))
             bases_per_work.append(bases)
         flat = [b.text for bases in bases_per_work for b in bases]
         readings = iter(self.resources.kiwi.typo_readings(flat, top_n=s.SPELLING_READINGS))
@@ -127,7 +127,7 @@ class CorrectionPipeline:
                     edits = cand.spelling_edits(base.text, reading, self.resources.kiwi.join)
                     if edits:
                         versions.append(Candidate(cand.apply_edits(base.text, edits), base.edits + tuple(edits),
-                                                  base.sources | {"spelling"}, base.nbest_rank))
+                                                  base.sources | {"spelling"}))
                 for version in versions:
                     pool.setdefault(version.text, version)
                     edits = self._term_edits(work, version.text, hotwords, lexicon)

@@ -59,12 +59,11 @@ class SpanEdit:
 
 @dataclass(frozen=True)
 class SuspectSpan:
-    """A stretch of the text that may be wrong: an eojeol, the noun inside it, and how doubtful it is."""
+    """A stretch of the text that may be wrong: an eojeol and how doubtful it is."""
 
     start: int
     end: int
     text: str
-    noun_end: int  # end of the leading noun (== start when the eojeol has none)
     doubt: float  # 0 = surely right, 1 = surely wrong
     is_unknown: bool = False
 
@@ -76,7 +75,6 @@ class Candidate:
     text: str
     edits: tuple[SpanEdit, ...] = ()
     sources: frozenset[str] = frozenset()
-    nbest_rank: int | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import pytest
 
 from observability.context import request_id_var
 from observability.logs import JsonFormatter, RequestIdFilter
-from tests.production_helpers import ROOT, client_with, live_server, request_body, settings_with
+from tests.production_helpers import ROOT, client_with, live_server, request_body
 from service.budget import correct_within_budget
 from service.types import Edit, SegmentInput, SegmentResult, TermLists
 from service.worker_pool import PoolSaturated, WorkerPool

@@ -10,7 +10,7 @@ from service.kiwi_lm import KiwiToolkit
 from service.particles import agree
 from service.phonology import pronounce, sound_distance
 from service.postprocess import drop_decoder_repeats, postprocess
-from service.suspects import find_suspect_spans, is_doubtful
+from service.suspects import find_suspect_spans
 from service.types import Hypothesis, SegmentInput, SuspectSpan, WordEvidence
 
 
@@ -77,15 +77,15 @@ def test_low_confidence_eojeol_is_suspect_and_a_confident_one_is_not(kiwi):
         WordEvidence("시작", confidence=0.93)))
     spans = find_suspect_spans(text, kiwi.analyze([text])[0], char_confidences(segment), 0.7)
     by_text = {s.text: s for s in spans}
-    assert is_doubtful(by_text["훼의를"], 0.7)
-    assert not is_doubtful(by_text["오늘"], 0.7)
+    assert by_text["훼의를"].doubt == pytest.approx(0.65)
+    assert by_text["오늘"].doubt < 0.1
 
 
 # --- candidates ----------------------------------------------------------------------------------------
 
 def _all_doubtful(text: str) -> list[SuspectSpan]:
     from service.text_spans import eojeols
-    return [SuspectSpan(w.start, w.end, w.text, w.start, 0.9) for w in eojeols(text)]
+    return [SuspectSpan(w.start, w.end, w.text, 0.9) for w in eojeols(text)]
 
 
 def test_low_confidence_noun_is_restored_from_a_hotword_with_its_particle():
@@ -102,9 +102,9 @@ def test_hotword_is_found_inside_a_compound():
 
 def test_a_confident_word_is_not_replaced_by_a_term_that_only_sounds_close():
     index = cand.TermIndex.build(("코타",), "hotword", 0.34)
-    assert cand.term_edits("코다는", [SuspectSpan(0, 3, "코다는", 0, 0.02)], index, 0.3) == []
+    assert cand.term_edits("코다는", [SuspectSpan(0, 3, "코다는", 0.02)], index, 0.3) == []
     # ...but a doubtful one is
-    assert [e.after for e in cand.term_edits("코다는", [SuspectSpan(0, 3, "코다는", 0, 0.6)], index, 0.3)] == ["코타는"]
+    assert [e.after for e in cand.term_edits("코다는", [SuspectSpan(0, 3, "코다는", 0.6)], index, 0.3)] == ["코타는"]
 
 
 def test_unrelated_terms_are_not_proposed():
