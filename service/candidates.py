@@ -165,6 +165,8 @@ def term_edits(text: str, suspects: list[SuspectSpan], index: TermIndex, min_dou
         return []
     edits: list[SpanEdit] = []
     for span in suspects:
+        if not span.has_noun:
+            continue
         if span.text not in index.best_for_word:
             index.best_for_word[span.text] = _closest_term_rewrite(span.text, index)
         best = index.best_for_word[span.text]

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 from config import Settings
@@ -21,11 +24,19 @@ logger = logging.getLogger(__name__)
 _worker_pipeline: CorrectionPipeline | None = None
 
 
-def _start_worker(settings: Settings) -> None:
+def _start_worker(settings: Settings, parent_pid: int) -> None:
     global _worker_pipeline
     from service.resources import load_resources  # the helper loads its own models, once
 
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
     _worker_pipeline = CorrectionPipeline(load_resources(settings), settings)
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """A helper whose service was killed (no clean shutdown) must not linger holding its models."""
+    while os.getppid() == parent_pid:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _correct_in_worker(segments: list[SegmentInput], terms: TermLists) -> list[SegmentResult]:
@@ -46,7 +57,7 @@ class TwoProcessPipeline:
         # spawn, not fork: Kiwi's worker threads do not survive a fork.
         self._executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker, initargs=(settings,))
+            initializer=_start_worker, initargs=(settings, os.getpid()))
 
     def warm_up(self) -> None:
         """Wait until the helper has loaded its models (called from the lifespan hook)."""
@@ -79,5 +90,5 @@ class TwoProcessPipeline:
 
     def close(self) -> None:
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None

@@ -66,6 +66,7 @@ class SuspectSpan:
     text: str
     doubt: float  # 0 = surely right, 1 = surely wrong
     is_unknown: bool = False
+    has_noun: bool = True  # Kiwi read a noun (or something unreadable) in it: where a term can stand
 
 
 @dataclass
