@@ -26,8 +26,9 @@ _load_resources = app_module.load_resources
 
 
 def settings_with(**overrides) -> Settings:
-    # Empty environment: the tests do not depend on the EC_* variables of whoever runs them.
-    return dataclasses.replace(load_settings({}), **overrides)
+    # Empty environment: the tests do not depend on the EC_* variables of whoever runs them. One process per
+    # app (tests/test_parallel.py covers the helper process).
+    return dataclasses.replace(load_settings({}), **{"PROCESSES": 1, **overrides})
 
 
 def _shared_resources(settings: Settings):
@@ -37,16 +38,26 @@ def _shared_resources(settings: Settings):
     return _resources
 
 
+def app_with(**overrides):
+    """An app with these settings (its lifespan not yet run)."""
+    return app_module.create_app(settings_with(**overrides))
+
+
 @contextmanager
-def client_with(**overrides) -> Iterator[TestClient]:
-    settings = settings_with(**overrides)
+def running(application) -> Iterator[TestClient]:
+    """Run an app's lifespan, sharing the models loaded once for all these tests."""
     app_module.load_resources = _shared_resources
     try:
-        application = app_module.create_app(settings)
         with TestClient(application, raise_server_exceptions=False) as client:
             yield client
     finally:
         app_module.load_resources = _load_resources
+
+
+@contextmanager
+def client_with(**overrides) -> Iterator[TestClient]:
+    with running(app_with(**overrides)) as client:
+        yield client
 
 
 def segment(i: int, text: str, **extra) -> dict:

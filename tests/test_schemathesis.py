@@ -15,10 +15,11 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
                                                response_schema_conformance, status_code_conformance)
 
-from tests.production_helpers import client_with
+from tests.production_helpers import app_with, running
 
-_context = client_with(MAX_SEGMENTS=8, MAX_TEXT_CHARS=200, REQUEST_BUDGET_S=5.0)
-_client = _context.__enter__()  # the lifespan runs once; schemathesis then calls the app in-process
+# The schema is read from the app at collection; its lifespan (models, pool) runs in the module fixture below,
+# so collecting this module without running it starts nothing.
+_app = app_with(MAX_SEGMENTS=8, MAX_TEXT_CHARS=200, REQUEST_BUDGET_S=5.0)
 
 
 def _is_multipart(ctx) -> bool:
@@ -26,16 +27,16 @@ def _is_multipart(ctx) -> bool:
     return any(media.startswith("multipart/") for media in body.get("content", {}))
 
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", _client.app).exclude(func=_is_multipart)
+schema = schemathesis.openapi.from_asgi("/openapi.json", _app).exclude(func=_is_multipart)
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _close_app():
-    yield
-    _context.__exit__(None, None, None)
+def _lifespan():
+    with running(_app):  # the lifespan runs once; schemathesis then calls the app in-process
+        yield
 
 
 @schema.parametrize()
