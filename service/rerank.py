@@ -66,11 +66,10 @@ class ScoredCandidate:
 
 @dataclass(frozen=True)
 class RerankOutcome:
-    original: ScoredCandidate  # the baseline, scored
+    baseline: ScoredCandidate
     best: ScoredCandidate  # the baseline again when nothing beat it by the margin
     gain: float
     accepted: bool
-    ranked: tuple[ScoredCandidate, ...]
 
     @property
     def picked(self) -> str:
@@ -184,11 +183,10 @@ def rerank(
             scored.append(ScoredCandidate(candidate, language[position],
                                           evidence_score(item, candidate.text, weights)))
             position += 1
-        original = scored[0]
-        ranked = tuple(sorted(scored, key=lambda s: s.total, reverse=True))
-        best = ranked[0]
-        gain = best.total - original.total
+        baseline = scored[0]
+        best = max(scored, key=lambda s: s.total)  # the first of equals: ties keep the baseline
+        gain = best.total - baseline.total
         accepted = best.candidate.text != item.baseline.text and gain >= margin
-        outcomes.append(RerankOutcome(original, best if accepted else original,
-                                      gain if accepted else 0.0, accepted, ranked))
+        outcomes.append(RerankOutcome(baseline, best if accepted else baseline,
+                                      gain if accepted else 0.0, accepted))
     return outcomes
