@@ -18,7 +18,7 @@ from rapidfuzz.distance import Levenshtein
 from service.kiwi_lm import Analysis
 from service.particles import agree
 from service.phonology import compose, decompose, family_key, final_consonant, key_distance, sound_key
-from service.text_spans import eojeols, replace_span
+from service.text_spans import apply_edits, eojeols
 from service.types import Candidate, Hypothesis, SpanEdit, SuspectSpan
 
 _PUNCTUATION = re.compile(r"[.,?!…·~\"'“”‘’()\[\]]")
@@ -198,18 +198,6 @@ def spelling_edits(text: str, reading: Analysis, join) -> list[SpanEdit]:
 
 
 # --- assembling sentences ------------------------------------------------------------------------------
-
-def apply_edits(text: str, edits: list[SpanEdit]) -> str:
-    """Apply non-overlapping edits (later ones first, so offsets stay valid)."""
-    result = text
-    last_start = len(text) + 1
-    for edit in sorted(edits, key=lambda e: e.start, reverse=True):
-        if edit.end > last_start:
-            continue
-        result = replace_span(result, edit.start, edit.end, edit.after)
-        last_start = edit.start
-    return result
-
 
 def non_overlapping(edits: list[SpanEdit]) -> list[SpanEdit]:
     """The best-scored edits that do not overlap one another."""

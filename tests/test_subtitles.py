@@ -10,7 +10,8 @@ import webvtt
 from fastapi.testclient import TestClient
 
 from service.formats.cue_text import CueLayout
-from service.formats.offsets import apply_edits, map_offset
+from service.formats.offsets import map_offset
+from service.text_spans import apply_edits
 from service.formats.subtitle import SubtitleError, correct_subtitle, parse_subtitle
 from service.types import Edit, SegmentResult, TermLists
 

@@ -3,18 +3,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from service.text_spans import apply_edits
 from service.types import Edit
-
-
-def apply_edits(text: str, edits: Sequence[Edit]) -> str:
-    """`text` with each edit's span replaced by its `after` (edits must not overlap)."""
-    out, cursor = [], 0
-    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
-        out.append(text[cursor:edit.start])
-        out.append(edit.after)
-        cursor = edit.end
-    out.append(text[cursor:])
-    return "".join(out)
 
 
 def edits_consistent(original: str, corrected: str, edits: Sequence[Edit]) -> bool:

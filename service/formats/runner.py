@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Protocol, Sequence
 
 from service.edits import diff_edits
-from service.formats.offsets import apply_edits, edits_consistent
+from service.formats.offsets import edits_consistent
+from service.text_spans import apply_edits
 from service.types import Edit, SegmentInput, SegmentResult, TermLists
 
 _FINAL_MARKS = ".?!。"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from service.formats.offsets import apply_edits
+from service.text_spans import apply_edits
 from service.types import Edit
 
 
