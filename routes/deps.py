@@ -4,16 +4,11 @@ from __future__ import annotations
 from fastapi import Request
 
 from config import Settings
-from service.pipeline import CorrectionPipeline
 from service.resources import ServiceResources
 
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
-
-
-def get_pipeline(request: Request) -> CorrectionPipeline:
-    return request.app.state.pipeline
 
 
 def get_resources(request: Request) -> ServiceResources:

@@ -11,8 +11,10 @@ from typing import Protocol
 
 from service.kiwi_lm import Analysis, KiwiToolkit
 
-_QUESTION_ENDINGS = ("까", "니", "냐", "나요", "가요", "는가", "래요", "을래", "ㄹ래", "래", "나", "죠", "지요",
-                     "는지", "을지", "ㄹ지", "데요", "야")
+# Endings that ask whatever the sentence holds, and endings that ask only beside a question word
+# (…나 / …데요 / …야 also close statements: "좋나 봐", "가는데요", "나야").
+_ASKING_ENDINGS = ("까", "니", "냐", "나요", "가요", "는가", "래요", "을래")
+_MAYBE_ASKING_ENDINGS = ("ㄹ래", "래", "나", "죠", "지요", "는지", "을지", "ㄹ지", "데요", "야")
 _QUESTION_WORDS = ("뭐", "어디", "언제", "누구", "왜", "어떻게", "얼마", "몇", "무슨", "어느", "어떤", "어때")
 
 
@@ -35,8 +37,8 @@ def final_mark(text: str, analysis: Analysis) -> str:
     if not endings:
         return "."
     ending = endings[-1].form
-    asks = any(ending.endswith(q) for q in _QUESTION_ENDINGS[:8])
-    if not asks and any(ending.endswith(q) for q in _QUESTION_ENDINGS[8:]):
+    asks = any(ending.endswith(q) for q in _ASKING_ENDINGS)
+    if not asks and any(ending.endswith(q) for q in _MAYBE_ASKING_ENDINGS):
         asks = any(word in text for word in _QUESTION_WORDS)
     return "?" if asks else "."
 
