@@ -1,6 +1,7 @@
 """The correction service: `uvicorn app:app`. Models load and warm up once, in the lifespan hook."""
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from contextlib import asynccontextmanager
@@ -46,6 +47,9 @@ async def lifespan(app: FastAPI):
     # CPU-bound correction runs here, never on the event loop (health checks stay fast while busy). A shorter
     # GIL switch interval hands the event loop the GIL sooner while the pool's threads run Python code.
     sys.setswitchinterval(settings.GIL_SWITCH_INTERVAL_S)
+    # The models and tables loaded so far live as long as the process: keep them out of the collector's
+    # full passes, which otherwise stop the event loop longer and longer as the caches grow.
+    gc.freeze()
     app.state.pool = WorkerPool(settings.WORKERS, settings.QUEUE_SIZE, settings.RETRY_AFTER_S,
                                 on_wait=app.state.metrics.queue_wait.observe)
     logger.info("service ready: version %s, tiers %s", settings.VERSION, resources.tiers)
