@@ -6,7 +6,8 @@ from typing import Annotated, Any, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from service.types import Edit, Hypothesis, SegmentInput, SegmentResult, TermLists, WordEvidence
+from service.types import (Edit, EditSource, Hypothesis, SegmentInput, SegmentResult, SegmentStatus, TermLists,
+                           WordEvidence)
 
 
 def _finite_or_none(value: Any) -> Any:
@@ -128,7 +129,7 @@ class EditOut(BaseModel):
     end: int
     before: str
     after: str
-    source: str
+    source: EditSource
     score: float = 0.0
 
     @classmethod
@@ -146,7 +147,7 @@ class SegmentOut(BaseModel):
     gain: float
     corrected: str
     edits: list[EditOut]
-    status: str = "corrected"
+    status: SegmentStatus = "corrected"
 
     @classmethod
     def of(cls, result: SegmentResult) -> "SegmentOut":

@@ -8,7 +8,6 @@ Three sources propose span edits:
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,10 +17,9 @@ from rapidfuzz.distance import Levenshtein
 from service.kiwi_lm import Analysis
 from service.particles import agree
 from service.phonology import compose, decompose, family_key, final_consonant, key_distance, sound_key
+from service.text import compact, strip_punctuation
 from service.text_spans import apply_edits, eojeols
 from service.types import Candidate, Hypothesis, SpanEdit, SuspectSpan
-
-_PUNCTUATION = re.compile(r"[.,?!…·~\"'“”‘’()\[\]]")
 
 
 @dataclass(frozen=True)
@@ -49,10 +47,6 @@ class TermIndex:
 def introduces_term(before: str, after: str, terms: tuple[str, ...]) -> bool:
     """True when `after` holds one of `terms` that `before` did not."""
     return any(term and term in after and term not in before for term in terms)
-
-
-def strip_punctuation(text: str) -> str:
-    return " ".join(_PUNCTUATION.sub(" ", text).split())
 
 
 # --- n-best --------------------------------------------------------------------------------------------
@@ -190,7 +184,7 @@ def spelling_edits(text: str, reading: Analysis, join) -> list[SpanEdit]:
         head, tail = text[word.start:inside[0].start], text[inside[-1].end:word.end]
         # Kiwi's join may space the morphemes apart; the respelling keeps the speaker's spacing (spacing is
         # the refine stage's business, and a split like 회의 을 is not a repair).
-        rebuilt = "".join((head + join(list(inside)) + tail).split())
+        rebuilt = compact(head + join(list(inside)) + tail)
         if rebuilt != word.text:
             edits.append(SpanEdit(word.start, word.end, rebuilt, "spelling",
                                   -sum(m.typo_cost for m in inside)))

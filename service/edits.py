@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from service.alignment import changed_regions
-from service.candidates import introduces_term, strip_punctuation
+from service.candidates import introduces_term
+from service.text import SENTENCE_MARKS, compact, strip_punctuation
 from service.types import Edit
 
-
-_MARKS = ".,?!…"
 
 
 def _source_for(before: str, after: str, hotwords: tuple[str, ...], lexicon: tuple[str, ...],
@@ -15,7 +14,7 @@ def _source_for(before: str, after: str, hotwords: tuple[str, ...], lexicon: tup
         return "spacing"
     if not strip_punctuation(before) and not strip_punctuation(after):
         return "punctuation"
-    if "".join(before.split()) == "".join(after.split()):
+    if compact(before) == compact(after):
         return "spacing"
     if introduces_term(before, after, hotwords):
         return "hotword"
@@ -37,7 +36,7 @@ def diff_edits(original: str, corrected: str, hotwords: tuple[str, ...] = (), le
         s0, s1 = region.src_start, region.src_end
         before, after = original[s0:s1], corrected[region.dest_start:region.dest_end]
         # Punctuation added after a corrected word is its own edit, so a client can tell the two apart.
-        word_after = after.rstrip(_MARKS)
+        word_after = after.rstrip(SENTENCE_MARKS)
         added_marks = after[len(word_after):]
         if added_marks and word_after.strip() and not before.endswith(added_marks):
             edits.append(Edit(s0, s1, before, word_after,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import jiwer
 
 from service.phonology import pronounce
+from service.text import compact
 
 
 @dataclass(frozen=True)
@@ -22,8 +23,7 @@ class GuardDecision:
 
 
 def _cer(before: str, after: str) -> float:
-    reference = "".join(before.split())
-    hypothesis = "".join(after.split())
+    reference, hypothesis = compact(before), compact(after)
     if not reference:
         return 0.0 if not hypothesis else 1.0
     if reference == hypothesis:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from service.phonology import final_consonant
+from service.text import is_hangul_syllable
 
 # (after a consonant, after a vowel). Longer forms first so 이랑 is not read as 이 + 랑.
 _PAIRS: tuple[tuple[str, str], ...] = (
@@ -17,7 +18,7 @@ def agree(noun: str, suffix: str) -> str:
     if not suffix or not noun:
         return suffix
     coda = final_consonant(noun)
-    ends_in_vowel = coda == "" and "가" <= noun[-1] <= "힣"
+    ends_in_vowel = coda == "" and is_hangul_syllable(noun[-1])
     for consonant_form, vowel_form in _PAIRS:
         for form in (consonant_form, vowel_form):
             if suffix.startswith(form):
@@ -25,7 +26,7 @@ def agree(noun: str, suffix: str) -> str:
                 if form in ("으로", "로", "으로서", "로서", "으로써", "로써"):
                     # ㄹ-final nouns take the vowel form (서울로, 교실로).
                     wanted = vowel_form if ends_in_vowel or coda == "ㄹ" else consonant_form
-                elif not ("가" <= noun[-1] <= "힣"):
+                elif not is_hangul_syllable(noun[-1]):
                     return suffix
                 else:
                     wanted = vowel_form if ends_in_vowel else consonant_form

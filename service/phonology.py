@@ -12,6 +12,8 @@ from functools import lru_cache
 import jamo
 from rapidfuzz.distance import Levenshtein
 
+from service.text import is_hangul_syllable
+
 # Codas as they are pronounced before a consonant or at the end (the seven representative sounds).
 _NEUTRAL_CODA = {
     "ㄲ": "ㄱ", "ㅋ": "ㄱ", "ㄳ": "ㄱ", "ㄺ": "ㄱ",
@@ -54,10 +56,6 @@ class Syllable:
     onset: str
     vowel: str
     coda: str = ""
-
-
-def is_hangul_syllable(char: str) -> bool:
-    return "가" <= char <= "힣"
 
 
 @lru_cache(maxsize=16384)

@@ -14,7 +14,6 @@ from typing import Callable, Iterator
 
 from config import Settings
 from service import candidates as cand
-from service.candidates import strip_punctuation
 from service.evidence import char_confidences
 from service.edits import diff_edits
 from service.guard import guard
@@ -23,6 +22,7 @@ from service.postprocess import postprocess
 from service.rerank import RerankItem, RerankOutcome, rerank
 from service.resources import ServiceResources
 from service.suspects import find_suspect_spans, unweighed_suspects
+from service.text import has_hangul, strip_punctuation
 from service.types import Candidate, SegmentInput, SegmentResult, SpanEdit, SuspectSpan, TermLists
 
 
@@ -45,10 +45,6 @@ class SegmentWork:
     gain: float = 0.0
     corrected: str = ""
     refusals: list[str] = field(default_factory=list)
-
-
-def _is_korean(text: str) -> bool:
-    return any("가" <= ch <= "힣" for ch in text)
 
 
 class CorrectionPipeline:
@@ -94,7 +90,7 @@ class CorrectionPipeline:
             work.status = "skipped_empty"
         elif segment.no_speech_prob is not None and segment.no_speech_prob >= self.settings.NO_SPEECH_THRESHOLD:
             work.status = "skipped_no_speech"
-        elif not _is_korean(text):
+        elif not has_hangul(text):
             work.status = "skipped_not_korean"
         else:
             work.confidences = char_confidences(segment)

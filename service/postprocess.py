@@ -1,14 +1,7 @@
 """Stage 6 — post-processing: whitespace, phrases the decoder repeated, sentence-final punctuation."""
 from __future__ import annotations
 
-import re
-
-_FINAL_PUNCTUATION = ".?!…"
-_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,?!…])")
-
-
-def collapse_whitespace(text: str) -> str:
-    return _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(text.split()))
+from service.text import FINAL_MARKS, collapse_whitespace
 
 
 def drop_decoder_repeats(text: str, max_phrase: int = 4) -> str:
@@ -36,7 +29,7 @@ def drop_decoder_repeats(text: str, max_phrase: int = 4) -> str:
 
 
 def ensure_final_punctuation(text: str, mark: str) -> str:
-    if not text or text[-1] in _FINAL_PUNCTUATION or not mark:
+    if not text or text[-1] in FINAL_MARKS or not mark:
         return text
     return text + mark
 

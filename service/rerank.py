@@ -17,8 +17,9 @@ from rapidfuzz.distance import Levenshtein
 
 from config import ScoreWeights
 from service.alignment import changed_regions
-from service.candidates import introduces_term, strip_punctuation
+from service.candidates import introduces_term
 from service.phonology import pronounce, sound_distance
+from service.text import compact, strip_punctuation
 from service.types import Candidate, Hypothesis
 
 _DEFAULT_CONFIDENCE = 0.85
@@ -96,7 +97,7 @@ def _nbest_support(item: RerankItem) -> list[tuple[str, float]]:
             belief = min(1.0, hypothesis.confidence / reference)
         else:
             belief = 1.0 / (1.0 + max(hypothesis.rank - 1, 1))
-        supports.append(("".join(hypothesis.text.split()), belief))
+        supports.append((compact(hypothesis.text), belief))
     return supports
 
 
@@ -124,13 +125,13 @@ def evidence_score(item: RerankItem, candidate: str, weights: ScoreWeights) -> f
         if not confidences and region.src_start > 0 and item.confidences[region.src_start - 1] is not None:
             confidences = [item.confidences[region.src_start - 1]]  # an insertion: priced by its neighbour
         confidence = sum(confidences) / len(confidences) if confidences else _DEFAULT_CONFIDENCE
-        letters_changed = max(1, Levenshtein.distance("".join(before.split()), "".join(after.split())))
+        letters_changed = max(1, Levenshtein.distance(compact(before), compact(after)))
         region_cost = letters_changed * _change_cost(confidence, weights)
-        if "".join(before.split()) == pronounce(after):
+        if compact(before) == pronounce(after):
             # The recogniser wrote exactly how `after` is said: its confidence was in the sound, which the
             # respelling keeps.
             region_cost *= weights.pronounced_discount
-        compact_after = "".join(after.split())
+        compact_after = compact(after)
         trust = max((t for text, t in support if compact_after and compact_after in text), default=0.0)
         # The recogniser itself offered these characters: less of a leap than an outside guess, and the
         # more it believed the hypothesis that offered them, the smaller the leap.

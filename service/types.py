@@ -2,6 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+# What became of a segment (the response's `status`).
+SegmentStatus = Literal["corrected", "unchanged", "skipped_empty", "skipped_no_speech", "skipped_not_korean",
+                        "timeout"]
+# Which evidence proposed an edit (the response's `edits[].source`).
+EditSource = Literal["hotword", "lexicon", "nbest", "spelling", "spacing", "punctuation", "kobart", "refine"]
+SEGMENT_STATUSES: tuple[str, ...] = get_args(SegmentStatus)
+EDIT_SOURCES: tuple[str, ...] = get_args(EditSource)
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,7 @@ class SpanEdit:
     start: int
     end: int
     after: str
-    source: str
+    source: EditSource
     score: float = 0.0
 
 
@@ -75,7 +84,7 @@ class Candidate:
 
     text: str
     edits: tuple[SpanEdit, ...] = ()
-    sources: frozenset[str] = frozenset()
+    sources: frozenset[EditSource] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -86,7 +95,7 @@ class Edit:
     end: int
     before: str
     after: str
-    source: str
+    source: EditSource
     score: float = 0.0
 
 
@@ -100,5 +109,5 @@ class SegmentResult:
     edits: list[Edit] = field(default_factory=list)
     start: float | None = None
     end: float | None = None
-    status: str = "corrected"  # corrected | unchanged | skipped_no_speech | skipped_empty | skipped_not_korean | guarded | timeout
+    status: SegmentStatus = "corrected"
     guard_refusals: list[str] = field(default_factory=list)

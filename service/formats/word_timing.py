@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from service.text import compact
 from service.text_spans import apply_edits
 from service.types import Edit
 
@@ -56,7 +57,7 @@ def _words_touched(edit: Edit, spans: list[tuple[int, int]]) -> list[int]:
 def _split_time(start: float | None, end: float | None, texts: list[str]) -> list[tuple[float | None, float | None]]:
     if start is None or end is None or not texts:
         return [(start, end)] * len(texts)
-    weights = [max(1, len("".join(t.split()))) for t in texts]
+    weights = [max(1, len(compact(t))) for t in texts]
     total, out, acc = sum(weights), [], 0
     for w in weights:
         t0 = start + (end - start) * acc / total
