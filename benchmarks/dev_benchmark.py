@@ -334,12 +334,27 @@ class HttpService(Service):
         return Path(self.log.name).read_text(encoding="utf-8", errors="replace")[-chars:]
 
     def _request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        try:
+            return self._request_once(method, path, body)
+        except (BrokenPipeError, ConnectionResetError):  # RemoteDisconnected is a ConnectionResetError
+            # uvicorn closes a keep-alive connection left idle past its timeout (5 s), as it is while the peers
+            # run on a large file: send once more on a new connection, unless the server itself is gone.
+            self.connection = None
+            if self.process.poll() is not None:
+                raise
+            return self._request_once(method, path, body)
+
+    def _request_once(self, method: str, path: str, body: bytes | None) -> tuple[int, bytes]:
         if self.connection is None:
             self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         headers = {"Content-Type": "application/json"} if body is not None else {}
-        self.connection.request(method, path, body=body, headers=headers)
-        response = self.connection.getresponse()
-        return response.status, response.read()
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+            return response.status, response.read()
+        except OSError:
+            self.connection.close()
+            raise
 
     def encode(self, request: dict[str, Any]) -> bytes:
         return json.dumps(request, ensure_ascii=False).encode("utf-8")
