@@ -679,7 +679,7 @@ def output_stem(args: argparse.Namespace, base: str = "dev_benchmark", all_files
         tags.append(f"limit{args.limit}")
     if args.files != ",".join(all_files):
         tags.append(args.files.replace(",", "+"))
-    return "dev_benchmark" + "".join(f"-{t}" for t in tags)
+    return base + "".join(f"-{t}" for t in tags)
 
 
 def iterate_files(args: argparse.Namespace) -> Iterator[tuple[str, list[Case]]]:

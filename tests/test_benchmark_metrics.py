@@ -5,10 +5,12 @@ Hand-written examples only (the benchmark data under ../shared is not needed). U
 """
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
-from benchmarks.dev_benchmark import Case, SystemRun, score
-from benchmarks.real_benchmark import mbr_pick
+from benchmarks.dev_benchmark import Case, SystemRun, output_stem, score
+from benchmarks.real_benchmark import FILES, REPORT_NAME, mbr_pick
 
 RIGHT = "학교에 갔다"
 ONE_OFF = "학교에 같다"  # 0.2 from RIGHT
@@ -59,3 +61,13 @@ def test_right_broken_is_none_without_right_inputs():
     scores = score([_case(RIGHT, ONE_OFF)], SystemRun("test", [RIGHT]))
     assert scores.right_broken is None
     assert scores.better == 1.0
+
+
+def test_only_the_full_http_run_writes_the_committed_report_name():
+    def stem(in_process=False, limit=None, files=",".join(FILES)):
+        args = argparse.Namespace(in_process=in_process, limit=limit, files=files)
+        return output_stem(args, REPORT_NAME, FILES)
+
+    assert stem() == "real_benchmark"
+    assert stem(in_process=True, limit=50) == "real_benchmark-inprocess-limit50"
+    assert stem(files="cvf_hot,kss_hot") == "real_benchmark-cvf_hot+kss_hot"
