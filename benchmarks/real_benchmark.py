@@ -243,10 +243,13 @@ def write_chart(results: dict[str, list[Scores]], path: Path) -> None:
     systems = [s for s in SYSTEMS if any(r.system == s for rows in results.values() for r in rows)]
     files = list(results)
     hot_files = [n for n in files if any(r.hot_recall is not None for r in results[n])]
+    # a file with no right input has no right_broken to draw (a bar at 0 would read as "nothing broken")
+    files_with_right = [n for n in files if any(r.right_broken is not None for r in results[n])]
     fig, axes = plt.subplots(2, 2, figsize=(13, 8))
-    panels = (("rel", files, "CER relative change, %", "CER in → out (lower is better)", "%.0f"),
+    panels = (("rel", files, "CER relative change, %", "CER in → out (lower is better)", "%.1f"),
               ("worse", files, "share of cases, %", "worse (lower is better)", "%.1f"),
-              ("right_broken", files, "share of right inputs, %", "right_broken (lower is better)", "%.1f"),
+              ("right_broken", files_with_right, "share of right inputs, %", "right_broken (lower is better)",
+               "%.1f"),
               ("hot_recall", hot_files, "share of targets, %", "hot recall (higher is better)", "%.0f"))
     for axes_, (measure, groups, ylabel, title, fmt) in zip(axes.flat, panels):
         if not groups:
