@@ -21,6 +21,8 @@ class Morpheme:
     start: int
     end: int
     typo_cost: float = 0.0
+    oov: bool = False  # a form Kiwi does not know, read as a noun
+    score: float = 0.0  # the language model's log-probability of this morpheme in its context
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,8 @@ class Analysis:
 def _to_analysis(result) -> Analysis:
     tokens, score = result
     return Analysis(
-        tuple(Morpheme(t.form, t.tag, t.start, t.start + t.len, float(t.typo_cost)) for t in tokens),
+        tuple(Morpheme(t.form, t.tag, t.start, t.start + t.len, float(t.typo_cost), bool(t.oov), float(t.score))
+              for t in tokens),
         float(score),
     )
 

@@ -197,19 +197,24 @@ def sound_key(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def family_key(key: str) -> str:
-    """A sound key with tension and aspiration folded (ㄱ/ㄲ/ㅋ alike): a looser key, never farther apart."""
+    """A sound key with close sounds folded — tension and aspiration (ㄱ/ㄲ/ㅋ), the vowels a recogniser hears
+    for one another (ㅓ/ㅗ, ㅡ/ㅜ, ㅕ/ㅛ, ㅔ/ㅖ) — and a coda the same as the onset it may move to: a looser
+    key, never farther apart."""
     return "".join(_FAMILY_OF_KEY.get(k, k) for k in key)
 
 
+# Vowels close in the mouth that recognisers confuse (the ear's confusions, beyond the merged vowels).
+_NEAR_VOWEL = {"ㅗ": "ㅓ", "ㅜ": "ㅡ", "ㅛ": "ㅕ", "ㅖ": "ㅔ"}
 _FAMILY_OF_KEY = {
     **{LEAD[c]: LEAD[f] for c, f in _CONSONANT_FAMILY.items()},
     **{TAIL[c]: LEAD[f] for c, f in _CONSONANT_FAMILY.items()
        if c not in ("ㄸ", "ㅃ", "ㅉ")},
+    **{MEDIAL[v]: MEDIAL[f] for v, f in _NEAR_VOWEL.items()},
 }
 
 
 def key_distance(key_a: str, key_b: str) -> float:
-    """Edit distance between two sound keys; tension/aspiration swaps cost half."""
+    """Edit distance between two sound keys; a swap within a family of close sounds costs half."""
     if key_a == key_b:
         return 0.0
     exact = Levenshtein.distance(key_a, key_b)

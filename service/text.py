@@ -10,7 +10,8 @@ SENTENCE_MARKS = ".,?!…"
 # The marks a sentence may end with, as the refine stage adds them.
 FINAL_MARKS = ".?!…"
 # Everything that is not part of a word when words are compared (quotes, brackets, middle dots, tildes too).
-_NON_WORD = re.compile(r"[.,?!…·~\"'“”‘’()\[\]]")
+NON_WORD_MARKS = ".,?!…·~\"'“”‘’()[]"
+_NON_WORD = re.compile("[" + re.escape(NON_WORD_MARKS) + "]")
 _SPACE_BEFORE_MARK = re.compile(r"\s+([.,?!…])")
 
 
