@@ -20,18 +20,30 @@ DEFAULT_MODEL_DIR = PROJECT_ROOT / "models" / "kobart_ec"
 
 @dataclass(frozen=True)
 class ScoreWeights:
+    """The reranker's weights (`service/rerank.py`: what each one prices is said there)."""
+
     lm: float = 1.0
-    nbest_rank: float = 1.0
     confidence: float = 4.0
     sure: float = 16.0
     sure_confidence: float = 0.75
+    unsure: float = 1.5  # the price of a letter when the recogniser sent no confidence
     pronounced_discount: float = 0.25
+    nonword_discount: float = 0.3
+    unknown_discount: float = 0.7
     nbest_trust: float = 0.75
+    votes: float = 6.0
     hotword_trust: float = 0.6
     lexicon_trust: float = 0.3
     hotword: float = 6.0
     lexicon: float = 3.0
+    term_distance: float = 1.0
     sound: float = 1.5
+    typo: float = 2.0
+    agreement: float = 4.0
+    spacing: float = 0.75
+    length: float = 2.0
+    term_prior: float = 0.5
+    nonword: float = 1.0
     seq2seq: float = 1.0
     mlm: float = 1.0
 
@@ -67,11 +79,13 @@ class Settings:
     PROCESSES: int = 2  # 2: batches of PARALLEL_MIN_SEGMENTS or more are shared with a helper process
     PARALLEL_MIN_SEGMENTS: int = 8
     TYPO_COST_THRESHOLD: float = 2.5
-    HOTWORD_MAX_DISTANCE: float = 0.34
-    LEXICON_MAX_DISTANCE: float = 0.25
+    HOTWORD_MAX_DISTANCE: float = 0.5
+    LEXICON_MAX_DISTANCE: float = 0.34
     LOW_CONFIDENCE: float = 0.7
     TERM_CONFIDENCE: float = 0.95
-    SPAN_PASSES: int = 2
+    RERANK_ROUNDS: int = 4
+    MAX_PROPOSALS: int = 48
+    FUSION_CENTRALITY: float = 8.0
     SPELLING_READINGS: int = 2
     TORCH_THREADS: int = 2
     # Production (issue 5): access control, CORS, the bounded worker pool, the per-request budget, logs.

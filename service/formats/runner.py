@@ -60,7 +60,7 @@ def settle(original: str, result: SegmentResult, add_final_punctuation: bool = F
         return TextCorrection(original, original, [], result.status, 0.0)
     edits = list(result.edits)
     if not edits_consistent(original, result.corrected, edits):
-        edits = diff_edits(original, result.corrected, picked_sources=frozenset({"refine"}), score=result.gain)
+        edits = diff_edits(original, result.corrected, refine_source="refine", score=result.gain)
     if not add_final_punctuation:
         edits = _drop_added_final_mark(original, edits)
     text = apply_edits(original, edits)
