@@ -4,8 +4,18 @@ from __future__ import annotations
 from service.alignment import changed_regions
 from service.candidates import introduces_term
 from service.text import SENTENCE_MARKS, compact, strip_punctuation
-from service.types import Edit
+from service.types import Edit, SegmentStatus
 
+
+def segment_status(original: str, corrected: str) -> SegmentStatus:
+    """What became of a corrected segment, as its `status` says: `unchanged` only when the text is exactly the
+    original; `punctuated` when only marks changed (a final mark added); `corrected` when a word or a space did.
+    """
+    if corrected == original:
+        return "unchanged"
+    if strip_punctuation(corrected).split() == strip_punctuation(original).split():
+        return "punctuated"
+    return "corrected"
 
 
 def _source_for(before: str, after: str, hotwords: tuple[str, ...], lexicon: tuple[str, ...],

@@ -15,14 +15,14 @@ from typing import Callable, Iterator
 from config import Settings
 from service import candidates as cand
 from service.evidence import char_confidences
-from service.edits import diff_edits
+from service.edits import diff_edits, segment_status
 from service.guard import guard
 from service.normalise import clean_text, normalise_segment, normalise_terms
 from service.postprocess import postprocess
 from service.rerank import RerankItem, RerankOutcome, rerank
 from service.resources import ServiceResources
 from service.suspects import find_suspect_spans, unweighed_suspects
-from service.text import has_hangul, strip_punctuation
+from service.text import has_hangul
 from service.types import Candidate, SegmentInput, SegmentResult, SpanEdit, SuspectSpan, TermLists
 
 
@@ -214,9 +214,8 @@ class CorrectionPipeline:
                                  received.start, received.end, work.status)
         edits = diff_edits(received.text, work.corrected, terms.hotwords, terms.domain_lexicon,
                            work.picked_sources, work.gain)
-        changed = strip_punctuation(work.corrected).split() != strip_punctuation(work.text).split()
         return SegmentResult(received.id, received.text, work.picked, round(work.gain, 3), work.corrected, edits,
-                             received.start, received.end, "corrected" if changed else "unchanged",
+                             received.start, received.end, segment_status(received.text, work.corrected),
                              work.refusals)
 
 
