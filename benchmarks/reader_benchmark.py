@@ -43,7 +43,7 @@ if str(REPO_ROOT) not in sys.path:
 from benchmarks.dev_benchmark import (  # noqa: E402  (the repository root must be on the path first)
     _display_path, _git_commit, _pct, case_cer, cer_norm, corpus_rate, load_cases, markdown_table, start_service,
     text_table, wer_norm)
-from service.text import has_hangul, is_mark  # noqa: E402
+from service.text import compact, has_hangul, is_mark  # noqa: E402
 
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
 MARKS = ".?!"
@@ -74,7 +74,7 @@ class Sentence:
 
     @property
     def unspaced(self) -> str:
-        return "".join(self.body.split())
+        return compact(self.body)
 
 
 def load_sentences(path: Path, sample: int, seed: int) -> list[Sentence]:
