@@ -30,6 +30,7 @@ class FileReport:
     kind: str = ""
     segments: int = 0
     changed: int = 0
+    punctuated: int = 0  # of the changed, those whose only change is a mark (status "punctuated")
     sources: Counter = field(default_factory=Counter)
     examples: list[tuple[str, str]] = field(default_factory=list)
     error: str | None = None
@@ -154,9 +155,10 @@ class Corrector:
             results.extend(self.pipeline.correct(batch, terms))
             self.on_progress(len(batch))
         report.segments += len(results)
-        for r in results:
-            if r.corrected != r.original:
+        for r in results:  # counted by the status the response carries, so the two agree
+            if r.status in ("corrected", "punctuated"):
                 report.changed += 1
+                report.punctuated += r.status == "punctuated"
                 report.sources.update(e.source for e in r.edits)
                 report.examples.append((r.original, r.corrected))
         return CorrectionResponse(request_id=request.request_id, model_version=request.model_version,
@@ -189,7 +191,8 @@ def summarise(reports: list[FileReport], show: int) -> str:
         if r.error:
             lines.append(f"FAILED  {r.path}: {r.error}")
             continue
-        lines.append(f"{r.changed:>4}/{r.segments:<5} changed  {r.path} ({r.kind}) -> {r.output}")
+        only_marks = f" ({r.punctuated} punctuation only)" if r.punctuated else ""
+        lines.append(f"{r.changed:>4}/{r.segments:<5} changed{only_marks}  {r.path} ({r.kind}) -> {r.output}")
         for before, after in r.examples[:show]:
             lines.append(f"          - {before}")
             lines.append(f"          + {after}")

@@ -12,7 +12,7 @@ from rapidfuzz.distance import Levenshtein
 
 from service.alignment import changed_regions
 from service.text import SENTENCE_MARKS, compact, strip_punctuation
-from service.types import Edit, EditSource, SpanEdit
+from service.types import Edit, EditSource, SegmentStatus, SpanEdit
 
 
 def _offset_map(a: str, b: str) -> list[int]:
@@ -22,6 +22,17 @@ def _offset_map(a: str, b: str) -> list[int]:
         for k in range(op.src_start, op.src_end + 1):
             mapped[k] = op.dest_start + min(k - op.src_start, op.dest_end - op.dest_start)
     return mapped
+
+
+def segment_status(original: str, corrected: str) -> SegmentStatus:
+    """What became of a corrected segment, as its `status` says: `unchanged` only when the text is exactly the
+    original; `punctuated` when only marks changed (a final mark added); `corrected` when a word or a space did.
+    """
+    if corrected == original:
+        return "unchanged"
+    if strip_punctuation(corrected).split() == strip_punctuation(original).split():
+        return "punctuated"
+    return "corrected"
 
 
 def _source_for(before: str, after: str, start: int, end: int, made: Sequence[tuple[int, int, EditSource]],

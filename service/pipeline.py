@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 
 from config import Settings
 from service.candidates import CandidateRequest, CandidateSet, ProposalLimits, propose
-from service.edits import diff_edits
+from service.edits import diff_edits, segment_status
 from service.evidence import char_confidences
 from service.fusion import fusion_voters
 from service.guard import guard_batch
@@ -26,7 +26,7 @@ from service.rerank import RerankItem, rerank
 from service.resources import ServiceResources
 from service.suspects import find_suspect_spans
 from service.terms import TermIndex
-from service.text import has_hangul, strip_punctuation
+from service.text import has_hangul
 from service.types import SegmentInput, SegmentResult, SegmentStatus, SpanEdit, TermLists
 
 StageObserver = Callable[[str, float], None]
@@ -160,9 +160,8 @@ class CorrectionPipeline:
         refine_source = work.refinement.source if work.refinement else "spacing"
         edits = diff_edits(received.text, work.corrected, work.text, work.picked_edits, refine_source,
                            work.gain)
-        changed = strip_punctuation(work.corrected).split() != strip_punctuation(work.text).split()
         return SegmentResult(received.id, received.text, work.picked, round(work.gain, 3), work.corrected, edits,
-                             received.start, received.end, "corrected" if changed else "unchanged",
+                             received.start, received.end, segment_status(received.text, work.corrected),
                              work.refusals)
 
 

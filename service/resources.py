@@ -27,7 +27,7 @@ def load_resources(settings: Settings) -> ServiceResources:
     kiwi = KiwiToolkit(num_workers=settings.KIWI_WORKERS, typo_cost_threshold=settings.TYPO_COST_THRESHOLD)
     resources = ServiceResources(
         kiwi=kiwi,
-        refiner=KiwiRefiner(kiwi, spacing_margin=settings.SPACING_MARGIN),
+        refiner=KiwiRefiner(kiwi),
         tiers={"kiwi": "loaded", "kobart": "absent", "mlm": "absent"},
     )
     kiwi.warm_up()

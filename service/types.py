@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-# What became of a segment (the response's `status`).
-SegmentStatus = Literal["corrected", "unchanged", "skipped_empty", "skipped_no_speech", "skipped_not_korean",
-                        "timeout"]
+# What became of a segment (the response's `status`): `punctuated` when only marks changed.
+SegmentStatus = Literal["corrected", "punctuated", "unchanged", "skipped_empty", "skipped_no_speech",
+                        "skipped_not_korean", "timeout"]
 # Which evidence proposed an edit (the response's `edits[].source`).
 EditSource = Literal["hotword", "lexicon", "nbest", "spelling", "spacing", "punctuation", "kobart", "refine"]
 SEGMENT_STATUSES: tuple[str, ...] = get_args(SegmentStatus)

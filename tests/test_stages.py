@@ -163,10 +163,19 @@ def test_guard_accepts_a_respelling_that_keeps_the_sound():
 
 # --- post-processing -----------------------------------------------------------------------------------
 
-def test_repeated_phrases_from_the_decoder_are_removed_but_emphasis_stays():
-    assert drop_decoder_repeats("회의를 시작 회의를 시작 하겠습니다") == "회의를 시작 하겠습니다"
-    assert drop_decoder_repeats("네 네 네 알겠습니다") == "네 알겠습니다"
-    assert drop_decoder_repeats("정말 정말 좋아") == "정말 정말 좋아"
+def test_a_phrase_the_decoder_repeated_is_cut_back_to_what_it_was_given():
+    assert drop_decoder_repeats("회의를 시작 회의를 시작 하겠습니다", "회의를 시작하겠습니다") == "회의를 시작 하겠습니다"
+    assert drop_decoder_repeats("네 네 네 네 알겠습니다", "네 네 알겠습니다") == "네 네 알겠습니다"
+
+
+@pytest.mark.parametrize("speech", ["잘 가 잘 가", "네 네 네", "정말 정말 좋아", "가자 가자 빨리 가자"])
+def test_repetition_the_recogniser_heard_is_speech_and_stays(speech):
+    assert drop_decoder_repeats(speech, speech) == speech
+    assert postprocess(speech, ".") == speech + "."
+
+
+def test_a_repeat_the_source_wrote_without_spaces_is_not_a_loop():
+    assert drop_decoder_repeats("정말 정말 좋아", "정말정말 좋아") == "정말 정말 좋아"
 
 
 def test_postprocess_fixes_whitespace_and_adds_one_final_mark():

@@ -16,14 +16,15 @@ import torch
 from config import GenerationSettings
 from service.guard import guard
 from service.neural.encoding import encode_sources, pad_id, token_ids
+from service.postprocess import drop_decoder_repeats
 from service.refine import Refinement, Refiner
+from service.text import FINAL_MARKS
 
 logger = logging.getLogger(__name__)
 
 # Segments sorted by length go through `generate` this many at a time: one call per chunk keeps padding small
 # and memory bounded (256 segments × 4 beams in one call would hold 1024 decoder caches).
 MAX_BATCH = 32
-_FINAL_MARKS = ".?!"
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,8 @@ def split_final_mark(text: str) -> tuple[str, str | None]:
     """'회의를 시작합니다.' → ('회의를 시작합니다', '.'); the pipeline adds the mark back in post-processing."""
     body = text.rstrip()
     mark = None
-    while body and body[-1] in _FINAL_MARKS + "…":
-        mark = body[-1] if body[-1] in _FINAL_MARKS else (mark or ".")
+    while body and body[-1] in FINAL_MARKS:
+        mark = body[-1] if body[-1] != "…" else (mark or ".")
         body = body[:-1].rstrip()
     return body, mark
 
@@ -137,7 +138,7 @@ class KoBartRefiner:
                 logger.debug("kobart: no proposal for %r (%s)", text, proposal.reason)
                 results.append(kiwi)
                 continue
-            body, mark = split_final_mark(proposal.text)
+            body, mark = split_final_mark(drop_decoder_repeats(proposal.text, text))
             decision = guard(text, body, self.max_cer)
             if not decision.accepted:
                 logger.debug("kobart: guard refused %r -> %r (change rate %.2f)", text, body, decision.cer)
