@@ -29,6 +29,14 @@ def shared_kiwi(**options):
     return _kiwis[key]
 
 
+@pytest.fixture(scope="session")
+def kiwi_toolkit():
+    """The session's Kiwi toolkit as the service loads it (tests of single stages use this one too)."""
+    from config import load_settings
+    settings = load_settings({})
+    return shared_kiwi(num_workers=settings.KIWI_WORKERS, typo_cost_threshold=settings.TYPO_COST_THRESHOLD)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def one_kiwi_per_session():
     patch = pytest.MonkeyPatch()
