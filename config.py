@@ -337,6 +337,8 @@ def _explain_undecodable(exc: SettingsError, environ: Mapping[str, str]) -> str:
 
 if __name__ == "__main__":
     try:
-        print(load_settings().model_dump_json(indent=2))
+        in_force = load_settings().model_dump(mode="json")
     except ConfigError as error:
         raise SystemExit(f"error: {error}") from None
+    in_force["API_KEYS"] = ["<hidden>"] * len(in_force["API_KEYS"])  # printed settings end up in logs
+    print(json.dumps(in_force, indent=2, ensure_ascii=False))
