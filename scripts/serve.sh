@@ -5,6 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup_venv.sh
-INSTALL_NOTE="about 2 minutes and 330 MB" setup_venv ""
-echo "Starting on http://${HOST:-127.0.0.1}:${PORT:-8000} (docs at /docs; the models take a few seconds to load) ..." >&2
+INSTALL_NOTE="about 300 MB, under a minute from a near package index" setup_venv ""
 exec .venv/bin/uvicorn app:app --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}"
