@@ -31,6 +31,10 @@ class ModelDirError(RuntimeError):
     """A model directory that exists but cannot be served; the message says what is wrong."""
 
 
+class DeviceError(RuntimeError):
+    """EC_DEVICE names a device torch cannot use here; the message says what to set instead."""
+
+
 @dataclass
 class LoadedModel:
     model: object
@@ -113,14 +117,14 @@ def resolve_device(requested: str):
     if requested == "cpu" or (requested == "auto" and not torch.cuda.is_available()):
         return torch.device("cpu")
     if not torch.cuda.is_available():
-        raise ModelDirError(f"EC_DEVICE={requested!r} but torch {torch.__version__} sees no CUDA device "
+        raise DeviceError(f"EC_DEVICE={requested!r} but torch {torch.__version__} sees no CUDA device "
                             "(a CPU-only torch build, or no GPU visible); set EC_DEVICE=cpu or auto")
     return torch.device("cuda")
 
 
 def place(model, device):
-    """The model on `device`, in half precision on a GPU (twice the speed, half the memory; the scorers
-    take their log-softmax in float32) and unchanged, in float32, on the CPU."""
+    """The model on `device`, in half precision on a GPU (half the memory and the GPU's fast float16 units;
+    the scorers take their log-softmax in float32) and unchanged, in float32, on the CPU."""
     if device is None or device.type == "cpu":
         return model
     import torch
@@ -206,7 +210,7 @@ def load_neural(settings: Settings, fallback: Refiner) -> NeuralTier:
     batch = settings.NEURAL_BATCH_SIZE
     try:
         device = resolve_device(settings.DEVICE)
-    except ModelDirError as exc:  # neither model can run as asked: both are reported, the embedded tier serves
+    except DeviceError as exc:  # neither model can run as asked: both are reported, the embedded tier serves
         for tier_name, wanted in (("kobart", has_model(model_dir)), ("mlm", mlm_dir is not None)):
             if wanted:
                 tier.problems[tier_name] = str(exc)
