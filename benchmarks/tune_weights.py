@@ -14,7 +14,6 @@ half, and the second half's figures are printed beside it, so a weight that only
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import json
 import sys
@@ -168,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     report(per_file)
     if args.evaluate:
         return 0
-    names = [f.name for f in dataclasses.fields(weights) if f.name not in ("lm", "seq2seq", "mlm")]
+    names = [name for name in type(weights).model_fields if name not in ("lm", "seq2seq", "mlm")]
     if args.only:
         names = args.only.split(",")
     best = tuned
@@ -179,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                     trial_weights, trial_margin = weights, margin * factor
                 else:
                     value = getattr(weights, name)
-                    trial_weights = dataclasses.replace(weights, **{name: value * factor if value else factor - 0.5})
+                    trial_weights = weights.model_copy(update={name: value * factor if value else factor - 0.5})
                     trial_margin = margin
                 score, held, _ = evaluate(harness, trial_weights, trial_margin)
                 if score > best + 1e-4:
@@ -189,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     tuned, held_out, per_file = evaluate(harness, weights, margin)
     print(f"best: objective {tuned:+.4f} (held-out half {held_out:+.4f}); margin {margin:.3f}")
     report(per_file)
-    print(json.dumps(dataclasses.asdict(weights), indent=2))
+    print(json.dumps(weights.model_dump(), indent=2))
     return 0
 
 

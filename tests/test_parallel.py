@@ -22,6 +22,49 @@ def _segments() -> list[SegmentInput]:
     return segments
 
 
+# First in the file: it runs before the module's own helper process starts (fewer processes at once).
+def test_the_helper_does_not_outlive_a_killed_service(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    script = tmp_path / "killed_server.py"
+    script.write_text(
+        "import sys, time\n"
+        "from config import load_settings\n"
+        "from service.parallel import TwoProcessPipeline\n"
+        "if __name__ == '__main__':\n"
+        "    settings = load_settings({'EC_PROCESSES': '2'})\n"
+        # Only the helper's lifetime is under test: the killed service needs no models of its own.
+        "    shared = TwoProcessPipeline(None, settings, 4)\n"
+        "    shared.warm_up()\n"
+        "    print(next(iter(shared._executor._processes)), flush=True)\n"
+        "    time.sleep(60)\n")
+    root = Path(__file__).resolve().parents[1]
+    service = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=root,
+                               env={**os.environ, "PYTHONPATH": str(root)})
+    helper_pid = int(service.stdout.readline())
+    os.kill(service.pid, signal.SIGKILL)  # no clean shutdown
+    service.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        # a zombie waiting for its reaper counts as gone
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+
+    deadline = time.monotonic() + 10
+    while alive(helper_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(helper_pid)
+
+
 @pytest.fixture(scope="module")
 def pipelines():
     settings = load_settings({"EC_PROCESSES": "2"})
@@ -55,46 +98,3 @@ def test_only_big_batches_go_to_the_helper(pipelines, monkeypatch):
     assert sent == []
     shared.correct(_segments()[:8], TermLists())
     assert sent == [4]
-
-
-def test_the_helper_does_not_outlive_a_killed_service(tmp_path):
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
-    script = tmp_path / "killed_server.py"
-    script.write_text(
-        "import sys, time\n"
-        "from config import load_settings\n"
-        "from service.parallel import TwoProcessPipeline\n"
-        "from service.pipeline import CorrectionPipeline\n"
-        "from service.resources import load_resources\n"
-        "if __name__ == '__main__':\n"
-        "    settings = load_settings({'EC_PROCESSES': '2'})\n"
-        "    shared = TwoProcessPipeline(CorrectionPipeline(load_resources(settings), settings), settings, 4)\n"
-        "    shared.warm_up()\n"
-        "    print(next(iter(shared._executor._processes)), flush=True)\n"
-        "    time.sleep(60)\n")
-    root = Path(__file__).resolve().parents[1]
-    service = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=root,
-                               env={**os.environ, "PYTHONPATH": str(root)})
-    helper_pid = int(service.stdout.readline())
-    os.kill(service.pid, signal.SIGKILL)  # no clean shutdown
-    service.wait()
-
-    def alive(pid: int) -> bool:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        # a zombie waiting for its reaper counts as gone
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(")")[-1].split()[0] != "Z"
-
-    deadline = time.monotonic() + 10
-    while alive(helper_pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not alive(helper_pid)

@@ -17,8 +17,8 @@ from service.types import SegmentInput, WordEvidence
 
 
 @pytest.fixture(scope="module")
-def kiwi() -> KiwiToolkit:
-    return KiwiToolkit(num_workers=1)
+def kiwi(kiwi_toolkit) -> KiwiToolkit:
+    return kiwi_toolkit  # the session's (tests/conftest.py): loading another takes seconds and half a gigabyte
 
 
 # --- phonology -----------------------------------------------------------------------------------------
