@@ -41,8 +41,8 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks.dev_benchmark import (  # noqa: E402  (the repository root must be on the path first)
-    _display_path, _git_commit, _pct, case_cer, cer_norm, corpus_rate, load_cases, markdown_table, start_service,
-    text_table, wer_norm)
+    case_cer, cer_norm, corpus_rate, display_path, format_pct, git_commit, load_cases, markdown_table,
+    start_service, text_table, wer_norm)
 from service.text import compact, has_hangul, is_mark  # noqa: E402
 
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
@@ -208,15 +208,15 @@ def check_targets(marks: MarkScores, spacing: dict[str, SpacingRow], clean: Clea
     service, peer = spacing["service"].wer, spacing["kiwi space()"].wer
     ratio = service / peer if peer else float("inf")
     return [
-        Target("final mark: question recall", _pct(marks.question_recall), "≥ 85%", marks.question_recall >= 0.85),
-        Target("final mark: question precision", _pct(marks.question_precision), "≥ 95%",
+        Target("final mark: question recall", format_pct(marks.question_recall), "≥ 85%", marks.question_recall >= 0.85),
+        Target("final mark: question precision", format_pct(marks.question_precision), "≥ 95%",
                marks.question_precision >= 0.95),
-        Target("final mark: accuracy (. ? !)", _pct(marks.accuracy), "≥ 95%", marks.accuracy >= 0.95),
-        Target("final mark: body changed", _pct(marks.body_changed), "≤ 0.5%", marks.body_changed <= 0.005),
+        Target("final mark: accuracy (. ? !)", format_pct(marks.accuracy), "≥ 95%", marks.accuracy >= 0.95),
+        Target("final mark: body changed", format_pct(marks.body_changed), "≤ 0.5%", marks.body_changed <= 0.005),
         Target("spacing: WER service / kiwi space()", f"{ratio:.2f}× ({service:.4f} / {peer:.4f})", "≤ 1.3×",
                ratio <= 1.3),
-        Target("clean: changed, spacing counted", _pct(clean.changed_spacing), "≤ 1%", clean.changed_spacing <= 0.01),
-        Target("clean: worse (CER up)", _pct(clean.worse_cer), "≤ 0.5%", clean.worse_cer <= 0.005),
+        Target("clean: changed, spacing counted", format_pct(clean.changed_spacing), "≤ 1%", clean.changed_spacing <= 0.01),
+        Target("clean: worse (CER up)", format_pct(clean.worse_cer), "≤ 0.5%", clean.worse_cer <= 0.005),
     ]
 
 
@@ -246,10 +246,10 @@ def markdown_report(args: argparse.Namespace, marks: MarkScores, spacing: dict[s
         f"- date: {dt.datetime.now().astimezone().isoformat(timespec='seconds')}; run took {seconds:.0f} s",
         f"- machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}",
-        f"- service: {mode}; commit {_git_commit()}",
-        f"- sentences: {marks.n} drawn with seed {args.seed} from `{_display_path(args.data / 'corpus' / 'sentences.txt')}` "
+        f"- service: {mode}; commit {git_commit()}",
+        f"- sentences: {marks.n} drawn with seed {args.seed} from `{display_path(args.data / 'corpus' / 'sentences.txt')}` "
         "(those ending in . ? ! with no other mark inside); clean: "
-        f"`{_display_path(args.data / 'dev' / 'clean.jsonl')}` ({clean.n} cases)",
+        f"`{display_path(args.data / 'dev' / 'clean.jsonl')}` ({clean.n} cases)",
         "- final mark: each sentence sent without its final mark; body changed: anything but the final mark came "
         "back different (spacing included). spacing: every space removed; WER after removing `. , ? ! …` "
         "(jiwer, corpus-level); exact: every eojeol right. clean: changed with spacing counted (WER "
@@ -261,24 +261,24 @@ def markdown_report(args: argparse.Namespace, marks: MarkScores, spacing: dict[s
         "",
         "## Final mark",
         "",
-        markdown_table([[_pct(marks.accuracy), _pct(marks.question_recall), _pct(marks.question_precision),
-                         _pct(marks.body_changed)]],
+        markdown_table([[format_pct(marks.accuracy), format_pct(marks.question_recall), format_pct(marks.question_precision),
+                         format_pct(marks.body_changed)]],
                        ("accuracy", "question recall", "question precision", "body changed"), left=0),
         "",
         f"The service writes `.` or `?`, never `!`: with every `.` and `?` right its accuracy would be "
-        f"{_pct(1 - exclaimed / marks.n)} ({exclaimed} of the {marks.n} sentences end in `!`).",
+        f"{format_pct(1 - exclaimed / marks.n)} ({exclaimed} of the {marks.n} sentences end in `!`).",
         "",
         markdown_table(confusion, header),
         "",
         "## Spacing (every space removed)",
         "",
-        markdown_table([[r.system, f"{r.wer:.4f}", _pct(r.exact)] for r in spacing.values()],
+        markdown_table([[r.system, f"{r.wer:.4f}", format_pct(r.exact)] for r in spacing.values()],
                        ("system", "WER", "exact")),
         "",
         "## Clean (dev/clean.jsonl)",
         "",
-        markdown_table([[_pct(clean.changed_spacing), _pct(clean.changed), _pct(clean.worse_cer),
-                         _pct(clean.worse_wer)]],
+        markdown_table([[format_pct(clean.changed_spacing), format_pct(clean.changed), format_pct(clean.worse_cer),
+                         format_pct(clean.worse_wer)]],
                        ("changed (spacing counted)", "changed (CER normalisation)", "worse (CER)", "worse (WER)"),
                        left=0),
         "",
@@ -379,13 +379,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     clean = score_clean([c.reference for c in clean_cases], [c.text for c in clean_cases], clean_out)
     targets = check_targets(marks, spacing, clean)
     confusion, header = mark_rows(marks)
-    print(f"\n== final mark ({marks.n} sentences)\naccuracy {_pct(marks.accuracy)}, question recall "
-          f"{_pct(marks.question_recall)}, precision {_pct(marks.question_precision)}, body changed "
-          f"{_pct(marks.body_changed)}\n{text_table(confusion, header)}")
+    print(f"\n== final mark ({marks.n} sentences)\naccuracy {format_pct(marks.accuracy)}, question recall "
+          f"{format_pct(marks.question_recall)}, precision {format_pct(marks.question_precision)}, body changed "
+          f"{format_pct(marks.body_changed)}\n{text_table(confusion, header)}")
     print("\n== spacing (every space removed)\n" + text_table(
-        [[r.system, f"{r.wer:.4f}", _pct(r.exact)] for r in spacing.values()], ("system", "WER", "exact")))
-    print(f"\n== clean ({clean.n} cases)\nchanged with spacing {_pct(clean.changed_spacing)}, changed "
-          f"{_pct(clean.changed)}, worse (CER) {_pct(clean.worse_cer)}, worse (WER) {_pct(clean.worse_wer)}")
+        [[r.system, f"{r.wer:.4f}", format_pct(r.exact)] for r in spacing.values()], ("system", "WER", "exact")))
+    print(f"\n== clean ({clean.n} cases)\nchanged with spacing {format_pct(clean.changed_spacing)}, changed "
+          f"{format_pct(clean.changed)}, worse (CER) {format_pct(clean.worse_cer)}, worse (WER) {format_pct(clean.worse_wer)}")
     print("\ntargets:\n" + text_table([[t.what, t.value, t.goal, _met(t)] for t in targets],
                                       ("target", "measured", "goal", "met")))
     if args.show_errors:
@@ -398,7 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_chart(marks, spacing, clean, chart)
         report = args.out / "reader_benchmark.md"
         report.write_text(markdown_report(args, marks, spacing, clean, targets, chart, seconds), encoding="utf-8")
-        print(f"\nwrote {_display_path(report)} and {_display_path(chart)}")
+        print(f"\nwrote {display_path(report)} and {display_path(chart)}")
     print(f"done in {seconds:.0f} s")
     return 0
 
