@@ -24,10 +24,18 @@ class Refinement:
     source: str
 
 
+# Character spans (start, end offsets in one text) whose spacing the refine stage must leave as it is.
+Spans = Sequence[tuple[int, int]]
+
+
 class Refiner(Protocol):
     name: str
 
-    def refine(self, texts: list[str]) -> list[Refinement]: ...
+    def refine(self, texts: list[str], protected: Sequence[Spans] | None = None) -> list[Refinement]:
+        """Spacing, spelling and the final mark of each text. `protected`, when given, holds for each text the
+        spans no spacing change may touch: the terms the reranker wrote in (a hotword such as 쿠버네티스), which
+        a spacing model that does not know them would cut apart."""
+        ...
 
 
 # --- the final mark --------------------------------------------------------------------------------------
@@ -444,13 +452,29 @@ def _cuts_a_word(position: int, eojeol_length: int, starting_at: dict[int, Morph
     return after.tag.startswith("E") or (after.tag.startswith("J") and eojeol_length == 1)
 
 
-def respace(text: str, proposal: str, reading: Analysis) -> str:
+def _inner_positions(text: str, protected: Spans) -> set[int]:
+    """The positions in the text without whitespace (as `_space_positions` counts them) that lie strictly
+    inside one of the `protected` character spans of `text`: where a space would cut the span. One pass over the
+    text, then each span's length."""
+    letters_before = [0] * (len(text) + 1)
+    for i, ch in enumerate(text):
+        letters_before[i + 1] = letters_before[i] + (not ch.isspace())
+    inner: set[int] = set()
+    for start, end in protected:
+        start, end = max(0, start), min(len(text), end)
+        if start < end:
+            inner.update(range(letters_before[start] + 1, letters_before[end]))
+    return inner
+
+
+def respace(text: str, proposal: str, reading: Analysis, protected: Spans = ()) -> str:
     """`text` with those changes of Kiwi's respacing `proposal` (read as `reading`) that restore lost word
     boundaries or undo a space that cut a word; all other spaces as the speaker put them.
 
     A space is added inside an eojeol where the text has no space at all (and is not a short word), or where
-    the eojeol is long and the boundary is clear; a space is removed only where it cut a word. Whitespace
-    comes back as single spaces.
+    the eojeol is long and the boundary is clear; a space is removed only where it cut a word. Inside a
+    `protected` span (character offsets in `text`) nothing changes at all. Whitespace comes back as single
+    spaces.
     """
     letters, spaces = _space_positions(text)
     aligned = _align(proposal, letters)
@@ -473,6 +497,9 @@ def respace(text: str, proposal: str, reading: Analysis) -> str:
         if k and start not in proposed and _cuts_a_word(start, end - start, starting_at, inside) \
                 and bisect_right(added, bounds[k - 1]) == bisect_left(added, end):
             kept.discard(start)
+    if protected:
+        frozen = _inner_positions(text, protected)
+        kept = (kept - frozen) | (spaces & frozen)
     return _with_spaces(letters, kept)
 
 
@@ -482,10 +509,13 @@ class KiwiRefiner:
     def __init__(self, kiwi: KiwiToolkit) -> None:
         self.kiwi = kiwi
 
-    def refine(self, texts: list[str]) -> list[Refinement]:
+    def refine(self, texts: list[str], protected: Sequence[Spans] | None = None) -> list[Refinement]:
+        spans = protected if protected is not None else [()] * len(texts)
+        if len(spans) != len(texts):
+            raise ValueError(f"{len(spans)} span lists for {len(texts)} texts")
         proposals = self.kiwi.respace(texts)
         readings = self.kiwi.analyze(proposals)
-        respaced = [respace(t, p, r) for t, p, r in zip(texts, proposals, readings)]
+        respaced = [respace(t, p, r, s) for t, p, r, s in zip(texts, proposals, readings, spans)]
         analyses = self.kiwi.analyze(respaced)
         return [Refinement(text, final_mark(text, analysis), "spacing")
                 for text, analysis in zip(respaced, analyses)]

@@ -197,6 +197,60 @@ def test_a_long_space_free_text_stays_cheap_and_spaced(refiner):
     assert "".join(refined.split()) == text and refined.count(" ") > 100
 
 
+# A word Kiwi does not know: its spacing model cuts it (오케스트 레이 션) where no space was.
+UNKNOWN_TERM = "오케스트레이션"
+UNSPACED_WITH_TERM = UNKNOWN_TERM + "을적용해주세요"
+
+
+def test_spacing_leaves_a_protected_span_as_it_is(refiner):
+    assert UNKNOWN_TERM not in refiner.refine([UNSPACED_WITH_TERM])[0].text  # the harm, unprotected
+    [kept] = refiner.refine([UNSPACED_WITH_TERM], [[(0, len(UNKNOWN_TERM))]])
+    assert kept.text == UNKNOWN_TERM + "을 적용해 주세요"  # the rest is still spaced
+    # A space inside a protected span stays, though spacing removes it elsewhere; each text has its own spans.
+    cut = "연애가 사치인 사람 은 없어요"
+    texts = [cut, UNSPACED_WITH_TERM]
+    first, second = refiner.refine(texts, [[(cut.index("사람 은"), cut.index("사람 은") + 4)], []])
+    assert first.text == cut and UNKNOWN_TERM not in second.text
+    with pytest.raises(ValueError):
+        refiner.refine(texts, [[]])
+
+
+def test_the_pipeline_protects_the_terms_the_reranker_wrote(pipeline, monkeypatch):
+    real = pipeline.resources.refiner
+    calls = []
+
+    class Recording:
+        name = real.name
+
+        def refine(self, texts, protected=None):
+            calls.append((texts, protected))
+            return real.refine(texts, protected)
+
+    monkeypatch.setattr(pipeline.resources, "refiner", Recording())
+    misheard = "오케스트래이션을적용해주세요"
+    [result] = pipeline.correct([SegmentInput("a", misheard)], TermLists(hotwords=(UNKNOWN_TERM,)))
+    assert UNKNOWN_TERM in result.corrected
+    [(texts, protected)] = calls
+    assert [texts[0][a:b].startswith(UNKNOWN_TERM) for a, b in protected[0]] == [True]
+    # A segment with no term edit protects nothing.
+    calls.clear()
+    pipeline.correct([SegmentInput("b", "지금부터회의를시작하겠습니다")], TermLists(hotwords=(UNKNOWN_TERM,)))
+    assert calls[0][1] == [[]]
+
+
+def test_the_neural_refiner_keeps_a_protected_term_or_falls_back(kiwi):
+    from service.neural.refiner import KoBartRefiner, Proposal
+
+    class SplittingGenerator:
+        def generate(self, texts):
+            return [Proposal("오케스트 레이 션을 적용해 주세요.") for _ in texts]
+
+    refiner = KoBartRefiner(SplittingGenerator(), KiwiRefiner(kiwi), max_cer=0.35)
+    assert refiner.refine([UNSPACED_WITH_TERM])[0].source == "kobart"
+    [kept] = refiner.refine([UNSPACED_WITH_TERM], [[(0, len(UNKNOWN_TERM))]])
+    assert kept.text == UNKNOWN_TERM + "을 적용해 주세요" and kept.source == "spacing"
+
+
 # --- repeats ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("speech", ["잘 가 잘 가", "네 네 네", "가자 가자 빨리 가자"])
