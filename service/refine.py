@@ -4,7 +4,8 @@ The embedded refiner uses Kiwi. Spacing: Kiwi's spacing model proposes a respaci
 where the speaker's boundaries are clearly missing (no space at all, or a long eojeol holding a clear word
 boundary), a space it removes only where the speaker's space cut a word (inside one morpheme, or before an
 ending or a lone particle). Everywhere else the speaker's spacing stands: it is usually plausible, and two
-good words are never glued. The final mark comes from what the sentence is (`sentence_mark`).
+good words are never glued, and the spans the caller protects (the terms the reranker wrote in) are left exactly
+as they are. The final mark comes from what the sentence is (`sentence_mark`).
 When KoBART is loaded, `service.neural` provides a refiner with the same `refine` method.
 """
 from __future__ import annotations
@@ -262,7 +263,7 @@ def _suggests_instead(ending: _Ending) -> bool:
 
 def _asks_listeners_will(ending: _Ending) -> bool:
     """…해 주시겠어요, …남기시겠어요: honorific -시- and -겠- on an action verb with no subject named ask what the
-    listener will do. On a state (힘드시겠어요) or with a subject of its own (어머님이 기뻐하시겠어요) -겠- is the
+    listener will do. On a state (피곤하시겠어요) or with a subject of its own (할머니께서 좋아하시겠어요) -겠- is the
     speaker's guess and states."""
     body = ending.body
     if ending.form not in ("어요", "어") or len(body) < 2 or (body[-1].form, body[-1].tag) != ("겠", "EP"):
@@ -278,7 +279,7 @@ def _asks_listeners_will(ending: _Ending) -> bool:
 
 
 def _asks_what_listener_has(ending: _Ending) -> bool:
-    """…있으세요 on the 있다 of having (시간 있으세요, 경험이 있으세요, 하실 수 있으세요): the honorific makes the
+    """…있으세요 on the 있다 of having (시간 있으세요, 질문 있으세요, 하실 수 있으세요): the honorific makes the
     listener its subject, and one does not order someone to have; a person who stays is 계세요, and 가 있으세요
     (an auxiliary 있다) is the command."""
     body = ending.body

@@ -101,7 +101,7 @@ def test_the_explanatory_geoya_asks_only_about_what_happened(kiwi, text, mark):
     ("창문 좀 열지 그래", "?"),                # …지 그래: "why don't you"
     ("좀 쉬시지 그러세요", "?"),
     ("서류 좀 보내 주시겠어요", "?"),          # the listener's will
-    ("따뜻한 차 한 잔 드시겠어요", "?"),       # an honorific verb with no separate -시-
+    ("시원한 물 한 잔 드시겠어요", "?"),       # an honorific verb with no separate -시-
     ("많이 피곤하시겠어요", "."),              # a guess about a state
     ("저는 물을 마시겠어요", "."),             # the speaker's own will, no honorific
     ("오늘 저녁에 시간 있으세요", "?"),        # what the listener has
@@ -130,7 +130,7 @@ def test_a_proposal_asked_at_the_listener_takes_a_question_mark_the_musing_one_a
 def test_only_the_insistent_jura_request_takes_an_exclamation_mark(kiwi):
     assert mark_of(kiwi, "빨리 그 노래 틀어주라") == "!"
     assert mark_of(kiwi, "그 노래 틀어줘") == "."
-    assert mark_of(kiwi, "아 그렇구나") == "."       # exclamatory endings keep the period (measured)
+    assert mark_of(kiwi, "아 그랬구나") == "."       # exclamatory endings keep the period (measured)
     assert mark_of(kiwi, "우리 같이 가자") == "."
 
 
@@ -207,9 +207,10 @@ def test_spacing_leaves_a_protected_span_as_it_is(refiner):
     [kept] = refiner.refine([UNSPACED_WITH_TERM], [[(0, len(UNKNOWN_TERM))]])
     assert kept.text == UNKNOWN_TERM + "을 적용해 주세요"  # the rest is still spaced
     # A space inside a protected span stays, though spacing removes it elsewhere; each text has its own spans.
-    cut = "연애가 사치인 사람 은 없어요"
+    cut = "우리 동네 도서관 은 조용해요"
+    assert refiner.refine([cut])[0].text == "우리 동네 도서관은 조용해요"
     texts = [cut, UNSPACED_WITH_TERM]
-    first, second = refiner.refine(texts, [[(cut.index("사람 은"), cut.index("사람 은") + 4)], []])
+    first, second = refiner.refine(texts, [[(cut.index("도서관 은"), cut.index("도서관 은") + 5)], []])
     assert first.text == cut and UNKNOWN_TERM not in second.text
     with pytest.raises(ValueError):
         refiner.refine(texts, [[]])
