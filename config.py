@@ -62,30 +62,34 @@ class _Group(BaseModel):
 
 
 class ScoreWeights(_Group):
-    """Rerank weights (service/rerank.py): score = LM + evidence."""
+    """The reranker's weights, one per named fact of an edit (service/rerank.py: `edit_features` and
+    `language_features` say what each one prices), in the language model's units: score = Σ weight · fact.
+    Fitted on whole benchmark files by `benchmarks/fit_weights.py` (a logistic regression of whether an edit
+    is right); a positive weight speaks for an edit, a negative one against it."""
 
-    lm: float = Field(1.0, ge=0)
-    confidence: float = Field(4.0, ge=0)
-    sure: float = Field(16.0, ge=0)
-    sure_confidence: float = Field(0.75, gt=0, lt=1)  # a log-odds threshold: 0 and 1 have none
-    unsure: float = Field(1.5, ge=0)  # the price of a letter when the recogniser sent no confidence
-    pronounced_discount: Fraction = 0.25
-    nonword_discount: Fraction = 0.3
-    unknown_discount: Fraction = 0.7
-    nonword: float = Field(1.0, ge=0)
-    nbest_trust: Fraction = 0.75
-    votes: float = Field(6.0, ge=0)
-    hotword_trust: Fraction = 0.6
-    lexicon_trust: Fraction = 0.3
-    hotword: float = Field(6.0, ge=0)
-    lexicon: float = Field(3.0, ge=0)
-    term_distance: float = Field(1.0, ge=0)
-    term_prior: Fraction = 0.5
-    sound: float = Field(1.5, ge=0)
-    typo: float = Field(2.0, ge=0)
-    agreement: float = Field(4.0, ge=0)
-    spacing: float = Field(0.75, ge=0)
-    length: float = Field(2.0, ge=0)
+    lm: float = 1.0
+    term_own: float = 0.2417
+    creates_unknown: float = -0.2536
+    spacing_only: float = -0.75
+    source_nbest: float = 2.312
+    source_spelling: float = -0.0526
+    source_hotword: float = 0.0743
+    source_lexicon: float = -18.4097
+    letters: float = 0.0
+    length_change: float = 8.4098
+    letters_confidence: float = -4.9186
+    letters_sure: float = 0.0
+    votes_for: float = 12.612
+    votes_against: float = -8.9042
+    sound_distance: float = 0.0
+    pronounced: float = 3.2219
+    nonword: float = 0.0
+    unknown: float = -1.8602
+    script_change: float = -1.6154
+    typo_cost: float = 0.0
+    rule_repair: float = 12.0
+    term_closeness: float = 23.8064
+    term_distance: float = -6.6288
     seq2seq: float = Field(1.0, ge=0)
     mlm: float = Field(1.0, ge=0)
 
@@ -114,7 +118,8 @@ class Settings(BaseSettings):
     # Guard and rerank thresholds (the SPEC's "thresholds", overridable like everything else).
     GUARD_CER: Fraction = 0.5
     REFINE_GUARD_CER: Fraction = 0.15
-    GAIN_MARGIN: float = Field(3.0, ge=0)
+    GAIN_MARGIN: float = Field(10.0, ge=0)  # the score an edited sentence must beat the original's by
+    STEP_MARGIN: float = Field(10.0, ge=0)  # ... and each further edit the sentence before it
     NO_SPEECH_THRESHOLD: Fraction = 0.8
     # Request limits: over one, the request gets 413 naming the field and the bound.
     MAX_SEGMENTS: int = Field(256, ge=1)
@@ -136,6 +141,7 @@ class Settings(BaseSettings):
     RERANK_ROUNDS: int = Field(4, ge=0, le=16)  # edits the reranker may add one after another
     MAX_PROPOSALS: int = Field(48, ge=1, le=512)  # span edits per segment the reranker weighs
     FUSION_CENTRALITY: float = Field(8.0, ge=0)  # how much agreement with the others weighs a hypothesis
+    RESPELL_DOUBT: Fraction = 0.3  # eojeols at least this doubtful (or no word) are respelled by their sound
     # The neural tier: where it runs and how much it does per call.
     DEVICE: Literal["auto", "cpu", "cuda"] = "auto"  # auto: CUDA when torch sees a GPU (fp16 there), else CPU
     NEURAL_BATCH_SIZE: int = Field(32, ge=1, le=4096)  # segments per generate call, rows per scoring pass

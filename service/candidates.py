@@ -21,11 +21,12 @@ from rapidfuzz.distance import Levenshtein
 
 from service.fusion import ConfusionNetwork, build_network, content
 from service.kiwi_lm import Analysis, KiwiToolkit
-from service.particles import agree, is_particle_form, particle_positions
+from service.particles import agree, is_case_particle, particle_positions, particle_tag
 from service.phonology import sound_distance
-from service.spelling import compose_loose_jamo, respell_ending
+from service.spelling import compose_loose_jamo, respell_ending, sound_alike_spellings
+from service.suspects import is_nonword
 from service.terms import TermIndex, find_terms
-from service.text import compact, strip_punctuation
+from service.text import compact, scripts, strip_punctuation
 from service.text_spans import eojeols
 from service.types import EditFacts, EditSource, Hypothesis, SpanEdit, SuspectSpan
 
@@ -60,6 +61,8 @@ class ProposalLimits:
     spelling_readings: int = 2
     max_edits: int = 48
     centrality: float = 8.0  # how much agreement with the other hypotheses weighs them (service/fusion.py)
+    respell_doubt: float = 0.3  # eojeols at least this doubtful (or no word) are respelled by their sound
+    respellings: int = 2  # ... into at most this many spellings Kiwi reads as words
 
 
 def propose(requests: Sequence[CandidateRequest], kiwi: KiwiToolkit, hotwords: TermIndex, lexicon: TermIndex,
@@ -67,8 +70,14 @@ def propose(requests: Sequence[CandidateRequest], kiwi: KiwiToolkit, hotwords: T
             still_in_time: Callable[[], bool] = lambda: True) -> list[CandidateSet | None]:
     """Every segment's proposals; None for a segment reached after `still_in_time()` turned false."""
     readings = kiwi.typo_readings([r.text for r in requests], top_n=limits.spelling_readings)
+    # Kiwi's typo search has one cost budget per text, so a sentence spelled by ear all through gets only
+    # its cheapest repairs from a reading of the whole; each eojeol is also read in a window of its
+    # neighbours, with a budget of its own.
+    windows = [eojeol_windows(r.text) for r in requests]
+    window_readings = iter(kiwi.typo_readings([w.text for ws in windows for w in ws], top_n=1))
+    respellings = iter(sound_alike_repairs(requests, kiwi, limits))
     sets: list[CandidateSet | None] = []
-    for request, text_readings in zip(requests, readings):
+    for request, text_readings, text_windows in zip(requests, readings, windows):
         if not still_in_time():
             sets.append(None)
             continue
@@ -83,19 +92,33 @@ def propose(requests: Sequence[CandidateRequest], kiwi: KiwiToolkit, hotwords: T
         for index in (hotwords, lexicon):
             for match in find_terms(request.text, index, particles.__contains__):
                 proposals.add(match.start, match.end, match.after, match.source,
-                              term_distance=match.distance, term_sounds=match.sounds)
+                              term_distance=match.distance, term_sounds=match.sounds, term_chars=len(match.term))
+        reading_keys = []
         for reading in text_readings:
-            for start, end, after, cost in spelling_repairs(request.text, reading, kiwi.join):
-                proposals.add(start, end, after, "spelling", typo_cost=cost)
+            reading_keys.append([proposals.add(start, end, after, "spelling", typo_cost=cost)
+                                 for start, end, after, cost in spelling_repairs(request.text, reading, kiwi.join)])
+        local_keys = []
+        for window in text_windows:
+            [reading] = next(window_readings)
+            for start, end, after, cost in spelling_repairs(window.text, reading, kiwi.join):
+                if (start, end) == window.center:
+                    local_keys.append(proposals.add(start + window.offset, end + window.offset, after,
+                                                    "spelling", typo_cost=cost))
+        reading_keys.append(local_keys)
+        for start, end, after in next(respellings):
+            proposals.add(start, end, after, "spelling")
         # What these repair is a non-word by construction: a particle that disagrees with its noun, jamo
         # apart, an ending spelled by ear.
         for start, end, after in agreement_repairs(request.text, request.analysis):
-            proposals.add(start, end, after, "spelling", agreement=True, nonword=True)
+            proposals.add(start, end, after, "spelling", rule_repair=True, nonword=True)
         for start, end, after in rule_repairs(request.text):
-            proposals.add(start, end, after, "spelling", nonword=True)
+            proposals.add(start, end, after, "spelling", rule_repair=True, nonword=True)
         candidate_set = proposals.finish(limits.max_edits)
+        # Each Kiwi reading's repairs belong together (a sentence spelled by ear has several), as does each
+        # hypothesis and the consensus.
+        candidate_set.bundles = proposals.bundles(candidate_set, reading_keys)
         if network is not None:
-            candidate_set.bundles = fusion_bundles(network, request.text, candidate_set.edits)
+            candidate_set.bundles += fusion_bundles(network, request.text, candidate_set.edits)
         sets.append(candidate_set)
     return sets
 
@@ -124,6 +147,7 @@ class _FactFinder:
             confidence=sum(values) / len(values) if values else None,
             pronounced=distance == 0.0,
             sound_distance=distance,
+            script_change=scripts(old) != scripts(new),
             **facts,
         )
 
@@ -152,20 +176,23 @@ class _ProposalPool:
         self.facts = facts
         self.edits: dict[tuple[int, int, str], SpanEdit] = {}
 
-    def add(self, start: int, end: int, after: str, source: EditSource, **source_facts) -> None:
+    def add(self, start: int, end: int, after: str, source: EditSource,
+            **source_facts) -> tuple[int, int, str] | None:
+        """Pool one edit; its key (None when it changes nothing)."""
         text = self.facts.request.text
         if text[start:end] == after:
-            return
+            return None
         key = (start, end, after)
         known = self.edits.get(key)
         if known is None:
             self.edits[key] = SpanEdit(start, end, after, source, self.facts(start, end, after, **source_facts))
-            return
+            return key
         merged = {name: value for name, value in source_facts.items() if value}
         # A repair another source also offers is no guess of Kiwi's typo model: its typo price goes.
         merged["typo_cost"] = source_facts.get("typo_cost", 0.0) if known.facts.typo_cost else 0.0
         stronger = min(known.source, source, key=_SOURCE_PRIORITY.index)
         self.edits[key] = replace(known, source=stronger, facts=replace(known.facts, **merged))
+        return key
 
     def add_all(self, edits: list[tuple[int, int, str, dict]]) -> None:
         for start, end, after, source_facts in edits:
@@ -177,6 +204,12 @@ class _ProposalPool:
         edits.sort(key=lambda e: (-e.facts.votes_for, e.facts.term_distance if e.facts.term_distance is not None
                                   else 99.0, e.facts.typo_cost, e.start))
         return CandidateSet(edits[:max_edits])
+
+    def bundles(self, kept: CandidateSet, groups: list[list[tuple[int, int, str] | None]]) -> list[tuple[int, ...]]:
+        """Each group of pooled edits as a bundle of indexes into the kept edits (groups of two or more)."""
+        index = {(e.start, e.end, e.after): i for i, e in enumerate(kept.edits)}
+        bundles = (tuple(sorted({index[k] for k in group if k in index})) for group in groups)
+        return list(dict.fromkeys(b for b in bundles if len(b) > 1))
 
 
 # --- fusion ---------------------------------------------------------------------------------------------
@@ -229,6 +262,26 @@ def _marks_around(word: str) -> tuple[str, str]:
 
 # --- spelling and non-word repairs -------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class EojeolWindow:
+    """One eojeol with its neighbours: `text` starts at `offset` of the sentence; the eojeol itself is
+    text[center[0]:center[1]]."""
+
+    text: str
+    offset: int
+    center: tuple[int, int]
+
+
+def eojeol_windows(text: str) -> list[EojeolWindow]:
+    words = eojeols(text)
+    windows = []
+    for i, word in enumerate(words):
+        first, last = words[max(0, i - 1)], words[min(len(words) - 1, i + 1)]
+        windows.append(EojeolWindow(text[first.start:last.end], first.start,
+                                    (word.start - first.start, word.end - first.start)))
+    return windows
+
+
 def spelling_repairs(text: str, reading: Analysis, join) -> list[tuple[int, int, str, float]]:
     """One repair per eojeol in which Kiwi undid a typo, with its typo cost. Only the repaired morphemes and
     their neighbours are rejoined; the rest of the eojeol stays as written (joining all of it would also
@@ -242,10 +295,15 @@ def spelling_repairs(text: str, reading: Analysis, join) -> list[tuple[int, int,
             continue  # a reading that runs across a space is not a repair of this eojeol alone
         repaired = [i for i, m in enumerate(inside) if m.typo_cost]
         first, last = max(0, repaired[0] - 1), min(len(inside) - 1, repaired[-1] + 1)
+        if last + 1 < len(inside) and is_case_particle(inside[last + 1].form):
+            last += 1  # the particle after a respelled noun is rejoined too, so that it agrees (회의를)
         head, tail = text[word.start:inside[first].start], text[inside[last].end:word.end]
+        # A particle Kiwi misread as a noun is joined as the particle it is: Kiwi's join picks its form.
+        rejoined = [replace(m, tag=particle_tag(m.form, m.tag, i > 0 and inside[i - 1].tag.startswith(_NOUN_TAGS)))
+                    for i, m in enumerate(inside[first:last + 1], first)]
         # Kiwi's join may space the morphemes apart; the respelling keeps the speaker's spacing (spacing is
         # the refine stage's business, and a split like 회의 을 is not a repair).
-        rebuilt = compact(head + join(list(inside[first:last + 1])) + tail)
+        rebuilt = compact(head + join(rejoined) + tail)
         if rebuilt != word.text:
             repairs.append((word.start, word.end, rebuilt, sum(m.typo_cost for m in inside)))
     return repairs
@@ -259,7 +317,7 @@ def agreement_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, str
     morphemes = analysis.morphemes
     for word in eojeols(text):
         for i, m in enumerate(morphemes):
-            if not (word.start < m.start < word.end) or m.start not in particles or not is_particle_form(m.form):
+            if not (word.start < m.start < word.end) or m.start not in particles or not is_case_particle(m.form):
                 continue
             before = morphemes[i - 1] if i else None
             if before is None or before.end != m.start or not before.tag.startswith(_NOUN_TAGS):
@@ -268,6 +326,32 @@ def agreement_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, str
             agreed = agree(noun, suffix)
             if agreed != suffix:
                 repairs.append((word.start, word.end, noun + agreed))
+    return repairs
+
+
+def sound_alike_repairs(requests: Sequence[CandidateRequest], kiwi: KiwiToolkit,
+                        limits: ProposalLimits) -> list[list[tuple[int, int, str]]]:
+    """Per request, doubtful eojeols respelled as they sound (`sound_alike_spellings`): the spellings Kiwi
+    reads as words, with no form it does not know, that its language model prefers to the eojeol as written
+    (the best `limits.respellings` of them). One Kiwi call for the whole batch."""
+    asked: list[tuple[int, int, int, str, str, str]] = []  # request, start, end, lead, trail, written core
+    for r, request in enumerate(requests):
+        for span in request.suspects:
+            if span.nonword or span.unknown or span.doubt >= limits.respell_doubt:
+                lead, trail = _marks_around(span.text)
+                core = span.text[len(lead):len(span.text) - len(trail)]
+                asked.append((r, span.start, span.end, lead, trail, core))
+    variants = [sound_alike_spellings(core, 24) for *_, core in asked]
+    texts = list(dict.fromkeys([core for *_, core in asked] + [v for vs in variants for v in vs]))
+    readings = dict(zip(texts, kiwi.analyze(texts)))
+    repairs: list[list[tuple[int, int, str]]] = [[] for _ in requests]
+    for (r, start, end, lead, trail, core), options in zip(asked, variants):
+        written = readings[core].score
+        words = [(readings[v].score, v) for v in options
+                 if readings[v].score > written and not any(m.oov for m in readings[v].morphemes)
+                 and not is_nonword(list(readings[v].morphemes))]
+        for _, spelled in sorted(words, reverse=True)[:limits.respellings]:
+            repairs[r].append((start, end, lead + spelled + trail))
     return repairs
 
 

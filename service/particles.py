@@ -22,12 +22,32 @@ _PAIRS: tuple[tuple[str, str], ...] = (
 
 
 _PARTICLE_FORMS = frozenset(form for pair in _PAIRS for form in pair)
+# The case particles whose two forms are nothing but the noun's final sound: a disagreement between them
+# and their noun is no other reading (이고, 이나, 이며 … may be the copula or an ending, not a particle).
+_CASE_PARTICLES = frozenset(("을", "를", "이", "가", "은", "는", "과", "와", "으로", "로"))
 # Tags Kiwi gives a particle it misreads after a noun whose final sound it disagrees with (가지을 → 을/NNG).
 _MISREAD_PARTICLE_TAGS = ("NNG", "NNB", "NNP")
 
 
 def is_particle_form(form: str) -> bool:
     return form in _PARTICLE_FORMS
+
+
+def is_case_particle(form: str) -> bool:
+    return form in _CASE_PARTICLES
+
+
+# The tag Kiwi gives each case particle when it reads it as one (its join then picks the form that agrees).
+_CASE_PARTICLE_TAGS = {"을": "JKO", "를": "JKO", "이": "JKS", "가": "JKS", "은": "JX", "는": "JX",
+                       "과": "JC", "와": "JC", "으로": "JKB", "로": "JKB"}
+
+
+def particle_tag(form: str, tag: str, after_noun: bool) -> str:
+    """The tag a morpheme should have: a case particle Kiwi misread as a noun after a noun (가지을: 을/NNG)
+    gets its particle tag back; anything else keeps its own."""
+    if after_noun and form in _CASE_PARTICLE_TAGS and tag in _MISREAD_PARTICLE_TAGS:
+        return _CASE_PARTICLE_TAGS[form]
+    return tag
 
 
 def particle_positions(morphemes: Iterable[Tagged]) -> frozenset[int]:

@@ -44,6 +44,7 @@ class SegmentWork:
     proposals: CandidateSet | None = None
     picked: str = ""
     picked_edits: tuple[SpanEdit, ...] = ()
+    term_spans: tuple[tuple[int, int], ...] = ()  # where the chosen terms stand in `picked`
     gain: float = 0.0
     refinement: Refinement | None = None
     corrected: str = ""
@@ -115,7 +116,7 @@ class CorrectionPipeline:
         s = self.settings
         hotwords = TermIndex.build(terms.hotwords, "hotword", s.HOTWORD_MAX_DISTANCE)
         lexicon = TermIndex.build(terms.domain_lexicon, "lexicon", s.LEXICON_MAX_DISTANCE)
-        limits = ProposalLimits(s.SPELLING_READINGS, s.MAX_PROPOSALS, s.FUSION_CENTRALITY)
+        limits = ProposalLimits(s.SPELLING_READINGS, s.MAX_PROPOSALS, s.FUSION_CENTRALITY, s.RESPELL_DOUBT)
         sets = propose([w.request for w in works], self.resources.kiwi, hotwords, lexicon, limits, clock.in_time)
         for work, proposals in zip(works, sets):
             if proposals is None:
@@ -126,9 +127,10 @@ class CorrectionPipeline:
     def _rerank(self, works: list[SegmentWork]) -> None:
         items = [RerankItem(w.text, w.proposals) for w in works]
         outcomes = rerank(items, self.resources.kiwi.analyze, self.resources.scorers, self.settings.WEIGHTS,
-                          self.settings.GAIN_MARGIN, self.settings.RERANK_ROUNDS)
+                          self.settings.GAIN_MARGIN, self.settings.RERANK_ROUNDS, self.settings.STEP_MARGIN)
         for work, outcome in zip(works, outcomes):
             work.picked, work.picked_edits, work.gain = outcome.text, outcome.edits, outcome.gain
+            work.term_spans = outcome.term_spans
 
     # -- 4. guard (after rerank) ----------------------------------------------------------------------
     def _guard_rerank(self, works: list[SegmentWork]) -> None:
@@ -136,21 +138,14 @@ class CorrectionPipeline:
         for work, decision in zip(works, decisions):
             if not decision.accepted:
                 work.refusals.append(decision.reason)
-                work.picked, work.picked_edits, work.gain = work.text, (), 0.0
+                work.picked, work.picked_edits, work.gain, work.term_spans = work.text, (), 0.0, ()
 
     # -- 5. refine and its guard ----------------------------------------------------------------------
     def _refine(self, works: list[SegmentWork]) -> None:
-        from service.text_spans import apply_edits_placed
-
-        # The terms the reranker wrote in (hotwords, lexicon) keep their spelling through refinement: a
-        # spacing model that does not know 쿠버네티스 would cut it apart.
-        protected: list[list[tuple[int, int]]] = []
-        for work in works:
-            placed_text, placed = apply_edits_placed(work.text, work.picked_edits)
-            protected.append([] if placed_text != work.picked else
-                             [span for edit, span in zip(work.picked_edits, placed)
-                              if span is not None and edit.source in ("hotword", "lexicon")])
-        for work, refinement in zip(works, self.resources.refiner.refine([w.picked for w in works], protected)):
+        # The terms the reranker wrote in keep their spelling through refinement: a spacing model that does
+        # not know 쿠버네티스 would cut it apart.
+        refinements = self.resources.refiner.refine([w.picked for w in works], [list(w.term_spans) for w in works])
+        for work, refinement in zip(works, refinements):
             work.refinement = refinement
 
     def _guard_refine(self, works: list[SegmentWork]) -> None:

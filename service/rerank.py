@@ -11,7 +11,8 @@ that carry the new letters; a meeting term that sounds like the stretch it repla
 
 The search is greedy and batched: first every single edit and every bundle (a whole hypothesis, the fused
 consensus) is scored; the best is taken if it clears the margin; then, round by round, one more edit that
-does not overlap the chosen ones, while one clears the margin again.
+does not overlap the chosen ones, while one clears the step margin (a sentence spelled by ear has several
+small repairs, each worth less than the first decision to change the sentence at all).
 """
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from service.text_spans import apply_edits, apply_edits_placed
 from service.types import EditFacts, EditSource, SpanEdit
 
 TERM_SOURCES = ("hotword", "lexicon")
+# The confidence above which the recogniser's certainty grows steeply dearer to overrule (`letters_sure`).
+SURE_CONFIDENCE = 0.75
 
 
 class SentenceScorer(Protocol):
@@ -50,59 +53,51 @@ class RerankOutcome:
     text: str  # the text with the chosen edits (the original when nothing cleared the margin)
     edits: tuple[SpanEdit, ...]  # the chosen edits, in the original's offsets
     gain: float  # score advantage over the original (0 when nothing was chosen)
+    term_spans: tuple[tuple[int, int], ...] = ()  # where the chosen meeting terms stand in `text`
 
 
-def _change_cost(confidence: float | None, weights: ScoreWeights) -> float:
-    """The price of overwriting one letter the recogniser was `confidence` sure of.
+def edit_features(source: EditSource, facts: EditFacts) -> dict[str, float]:
+    """The named facts of one edit the reranker weighs (each has a weight of the same name in ScoreWeights).
 
-    Linear in the confidence, plus a steep log-odds term above `sure_confidence`: a word the recogniser was
-    nearly certain of is almost never a mistake, whatever the language model prefers. A recogniser that sent
-    no confidence is neither sure nor unsure: one flat price (`unsure`).
+    - one bias per source, so each kind of evidence has its own prior;
+    - letters rewritten, and by how much the recogniser was sure of them: linear in its confidence and in the
+      log-odds above `SURE_CONFIDENCE` (a word it was nearly certain of is almost never a mistake); a
+      non-word's confidence does not count (a non-word is never right, however sure the recogniser was);
+    - letters added or removed: the language model's score falls with every word, so without a price per
+      letter it would favour dropping words the recogniser heard;
+    - the share of the hypotheses' belief for the new letters and for the replaced ones;
+    - how far the two sound apart, and whether they sound the same (a respelling of what was heard);
+    - what is replaced: a non-word, an unknown form; letters of another script (일만 → 1만 is a style);
+    - a term's closeness in sound to what it replaces; Kiwi's typo cost; a repair by rule of what can only
+      be a non-word (a particle made to agree with its noun, an ending spelled by ear, jamo apart).
+    A change of spacing alone is one flat feature of its own.
     """
-    if confidence is None:
-        return weights.unsure
-    p = min(max(confidence, 0.01), 0.995)
-    excess = math.log(p / (1.0 - p)) - math.log(weights.sure_confidence / (1.0 - weights.sure_confidence))
-    return weights.confidence * p + weights.sure * max(0.0, excess)
+    is_term = facts.term_distance is not None and source in TERM_SOURCES
+    if facts.letters_changed == 0 and not is_term:
+        return {"spacing_only": 1.0}
+    letters = float(facts.letters_changed)
+    features = {f"source_{source}": 1.0, "letters": letters, "length_change": float(facts.length_change)}
+    confidence = None if facts.nonword else facts.confidence
+    if confidence is not None:
+        p = min(max(confidence, 0.01), 0.995)
+        excess = math.log(p / (1.0 - p)) - math.log(SURE_CONFIDENCE / (1.0 - SURE_CONFIDENCE))
+        features["letters_confidence"] = letters * p
+        features["letters_sure"] = letters * max(0.0, excess)
+    features.update(votes_for=facts.votes_for, votes_against=facts.votes_against,
+                    sound_distance=facts.sound_distance, pronounced=float(facts.pronounced),
+                    nonword=float(facts.nonword), unknown=float(facts.unknown),
+                    script_change=float(facts.script_change and not is_term),
+                    typo_cost=facts.typo_cost, rule_repair=float(facts.rule_repair))
+    if is_term:
+        assert facts.term_distance is not None
+        features["term_closeness"] = 1.0 - facts.term_distance / max(facts.term_sounds, 1)
+        features["term_distance"] = facts.term_distance
+    return features
 
 
 def evidence(source: EditSource, facts: EditFacts, weights: ScoreWeights) -> float:
     """What speaks for one edit (positive) and against it (negative), before any language model."""
-    is_term = facts.term_distance is not None and source in TERM_SOURCES
-    if facts.letters_changed == 0 and not is_term:
-        return -weights.spacing  # moving a space changes no letter and no sound
-    # A non-word is never right, however sure the recogniser was of it: its confidence does not count.
-    cost = facts.letters_changed * _change_cost(None if facts.nonword else facts.confidence, weights)
-    if facts.pronounced and facts.confidence is not None:
-        # The recogniser wrote exactly how the new spelling is said: its confidence was in the sound, which
-        # the respelling keeps. (With no confidence sent there is nothing to discount.)
-        cost *= weights.pronounced_discount
-    if facts.nonword:
-        cost *= weights.nonword_discount  # a non-word is never right
-    elif facts.unknown:
-        cost *= weights.unknown_discount
-    # The other hypotheses offered these letters: less of a leap than an outside guess, and the more belief
-    # they carry, the smaller the leap.
-    cost *= 1.0 - weights.nbest_trust * facts.votes_for
-    if is_term:
-        cost *= 1.0 - (weights.hotword_trust if source == "hotword" else weights.lexicon_trust)
-    # The language model's score falls with every word: without a price per letter it would favour dropping
-    # words the recogniser heard.
-    score = -cost - weights.sound * facts.sound_distance + weights.length * facts.length_change
-    score += weights.votes * (facts.votes_for - facts.votes_against)
-    if is_term:
-        # A term the meeting announced is a prior of its own; the closer it sounds, the likelier it is what
-        # was said.
-        bonus = weights.hotword if source == "hotword" else weights.lexicon
-        closeness = 1.0 - facts.term_distance / max(facts.term_sounds, 1)
-        score += bonus * closeness + weights.sound * facts.sound_distance  # the term prices its own sound
-        score -= weights.term_distance * facts.term_distance
-    score -= weights.typo * facts.typo_cost
-    if facts.agreement:
-        score += weights.agreement
-    if facts.nonword:
-        score += weights.nonword  # what it replaces is no Korean word: leaving it is never right either
-    return score
+    return sum(getattr(weights, name) * value for name, value in edit_features(source, facts).items())
 
 
 @dataclass
@@ -120,34 +115,45 @@ class _Search:
     def text_of(self, indexes: tuple[int, ...]) -> str:
         return apply_edits(self.item.text, [self.item.proposals.edits[i] for i in indexes])
 
-    def term_prior(self, indexes: tuple[int, ...], reading: Analysis) -> float:
-        """How much more (or less) likely the language model finds the terms' own words than the words they
-        replace, apart from their context. A meeting term is announced: its rarity is no evidence against it
-        (Kiwi splits an unknown name into unlikely pieces), only how it fits its context is."""
+    def language_features(self, indexes: tuple[int, ...], reading: Analysis) -> dict[str, float]:
+        """What the language model says of the text with these edits, beside its score:
+
+        - `term_own`: how much more (or less) likely it finds the terms' own words than the words they
+          replace, apart from their context — a meeting term is announced, so its rarity (Kiwi splits an
+          unknown name into unlikely pieces) is weighed apart from how it fits its context;
+        - `creates_unknown`: forms Kiwi does not know that the edits bring in, less those they take out.
+        """
+        features = {"lm": reading.score}
+        if not indexes or self.reading is None:
+            return features
         edits = [self.item.proposals.edits[i] for i in indexes]
-        if self.reading is None or not any(e.source in TERM_SOURCES for e in edits):
-            return 0.0
         _, placed = apply_edits_placed(self.item.text, edits)
-        total = 0.0
+        term_own, unknowns = 0.0, 0
         for edit, where in zip(edits, placed):
-            if edit.source not in TERM_SOURCES or where is None:
+            if where is None:
                 continue
-            total += _own_score(reading, *where) - _own_score(self.reading, edit.start, edit.end)
-        return total
+            if edit.source in TERM_SOURCES:
+                term_own += _own_score(reading, *where) - _own_score(self.reading, edit.start, edit.end)
+            unknowns += _unknowns(reading, *where) - _unknowns(self.reading, edit.start, edit.end)
+        features.update(term_own=term_own, creates_unknown=float(unknowns))
+        return features
 
     def compatible(self, index: int, chosen: tuple[int, ...]) -> bool:
         edit = self.item.proposals.edits[index]
         return index not in chosen and all(edit.end <= other.start or edit.start >= other.end
                                            for other in (self.item.proposals.edits[c] for c in chosen))
 
-
 def _own_score(reading: Analysis, start: int, end: int) -> float:
     return sum(m.score for m in reading.morphemes if m.start < end and m.end > start)
 
 
+def _unknowns(reading: Analysis, start: int, end: int) -> int:
+    return sum(m.oov for m in reading.morphemes if m.start < end and m.end > start)
+
+
 def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Analysis]],
            scorers: Sequence[SentenceScorer], weights: ScoreWeights, margin: float,
-           rounds: int) -> list[RerankOutcome]:
+           rounds: int, step_margin: float | None = None) -> list[RerankOutcome]:
     """Choose each item's edits (batched: one language-model call per round for all items)."""
     searches = [_Search(item, [evidence(e.source, e.facts, weights) for e in item.proposals.edits])
                 for item in items]
@@ -177,16 +183,19 @@ def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Anal
                 continue
             totals = [lm + sum(search.evidences[i] for i in choice) for choice, lm in zip(choices, scores)]
             best = max(range(len(choices)), key=lambda k: totals[k])
-            if totals[best] - search.score >= margin:
+            needed = margin if not search.chosen or step_margin is None else step_margin
+            if totals[best] - search.score >= needed:
                 search.chosen, search.score = choices[best], totals[best]
             else:
                 search.open = False
     outcomes = []
     for search in searches:
         edits = tuple(search.item.proposals.edits[i] for i in search.chosen)
-        text = search.text_of(search.chosen)
+        text, placed = apply_edits_placed(search.item.text, edits)
         gain = search.score - search.baseline if search.chosen else 0.0
-        outcomes.append(RerankOutcome(text, edits, gain))
+        terms = tuple((where[0], where[0] + edit.facts.term_chars) for edit, where in zip(edits, placed)
+                      if where is not None and edit.source in TERM_SOURCES and edit.facts.term_chars)
+        outcomes.append(RerankOutcome(text, edits, gain, terms))
     return outcomes
 
 
@@ -202,7 +211,7 @@ def _language(searches: Sequence[_Search], options: Sequence[Sequence[tuple[int,
             owners.append((search, choice))
     if not texts:
         return [[] for _ in searches]
-    flat = [weights.lm * (reading.score - weights.term_prior * search.term_prior(choice, reading))
+    flat = [sum(getattr(weights, name) * value for name, value in search.language_features(choice, reading).items())
             for reading, (search, choice) in zip(analyze(texts), owners)]
     for scorer in scorers:
         weight = getattr(weights, scorer.weight_key)

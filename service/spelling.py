@@ -6,6 +6,7 @@ the text. Feeding it the sound changes of `service.phonology` in reverse (궁물
 """
 from __future__ import annotations
 
+from functools import lru_cache
 
 from kiwipiepy import TypoDefinition, TypoTransformer, basic_typos_with_continual
 
@@ -117,3 +118,99 @@ def compose_loose_jamo(word: str) -> str:
         i += 1
     return "".join(out)
 
+
+
+# --- spellings that sound like what was written --------------------------------------------------------------
+
+# Onsets said tense after the word before (할 수 → 할 쑤, 생길 거예요 → 생길 꺼예요): at the start of an eojeol
+# the tense one may be the lax one respelled.
+_LAX_OF_TENSE = {"ㄲ": "ㄱ", "ㄸ": "ㄷ", "ㅃ": "ㅂ", "ㅆ": "ㅅ", "ㅉ": "ㅈ"}
+# Vowels said alike: after ㅈ, ㅊ, ㅉ the glide of ㅕ is not heard (졌 is said 젔).
+_SAID_ALIKE_VOWELS = {"ㅐ": ("ㅔ",), "ㅔ": ("ㅐ",), "ㅙ": ("ㅚ", "ㅞ"), "ㅚ": ("ㅙ", "ㅞ"), "ㅞ": ("ㅚ", "ㅙ")}
+_PALATAL_ONSETS = ("ㅈ", "ㅊ", "ㅉ")
+# At most this many positions of one eojeol respelled at once.
+_MAX_RESPELLED = 3
+
+
+@lru_cache(maxsize=1)
+def _boundary_spellings() -> dict[tuple[str, str, bool], tuple[tuple[str, str], ...]]:
+    """How a syllable boundary is said → the (coda, next onset) spellings said that way, keyed by the coda
+    and onset heard and whether the next vowel is ㅣ (palatalisation)."""
+    table: dict[tuple[str, str, bool], set[tuple[str, str]]] = {}
+    for coda in ("",) + tuple(CODAS):
+        for onset in ONSETS:
+            for vowel in ("ㅏ", "ㅣ"):
+                said = pronounce_syllables([Syllable("ㄱ", "ㅏ", coda), Syllable(onset, vowel, "")])
+                table.setdefault((said[0].coda, said[1].onset, vowel == "ㅣ"), set()).add((coda, onset))
+    return {key: tuple(sorted(value)) for key, value in table.items()}
+
+
+@lru_cache(maxsize=1)
+def _final_spellings() -> dict[str, tuple[str, ...]]:
+    """How a final consonant is said at the end of an eojeol → the codas said that way."""
+    table: dict[str, set[str]] = {}
+    for coda in ("",) + tuple(CODAS):
+        said = pronounce_syllables([Syllable("ㄱ", "ㅏ", coda)])[0].coda
+        table.setdefault(said, set()).add(coda)
+    return {key: tuple(sorted(value)) for key, value in table.items()}
+
+
+@lru_cache(maxsize=4096)
+def sound_alike_spellings(word: str, limit: int = 48) -> tuple[str, ...]:
+    """Spellings of a Hangul eojeol that are said as it is written, respelled in at most three places
+    (드러와써 → 들어왔어, 상처반는 → 상처받는, 쉽께 → 쉽게): what a recogniser that spells by ear would have
+    heard. The fewest changes first; at most `limit` of them."""
+    syllables = [decompose(ch) for ch in word]
+    if not syllables or any(s is None for s in syllables) or len(syllables) > 12:
+        return ()
+    # Each choice rewrites some positions: (index, onset?, vowel?, coda?) with None for "as written".
+    choices: list[list[dict[int, Syllable]]] = []
+    boundaries = _boundary_spellings()
+    for i in range(len(syllables) - 1):
+        left, right = syllables[i], syllables[i + 1]
+        options = []
+        for coda, onset in boundaries.get((left.coda, right.onset, right.vowel == "ㅣ"), ()):
+            if (coda, onset) != (left.coda, right.onset):
+                options.append({i: Syllable(left.onset, left.vowel, coda),
+                                i + 1: Syllable(onset, right.vowel, right.coda)})
+        choices.append(options)
+    last = syllables[-1]
+    choices.append([{len(syllables) - 1: Syllable(last.onset, last.vowel, coda)}
+                    for coda in _final_spellings().get(last.coda, ()) if coda != last.coda])
+    first = syllables[0]
+    if first.onset in _LAX_OF_TENSE:
+        choices.append([{0: Syllable(_LAX_OF_TENSE[first.onset], first.vowel, first.coda)}])
+    for i, s in enumerate(syllables):
+        vowels = list(_SAID_ALIKE_VOWELS.get(s.vowel, ()))
+        if s.onset in _PALATAL_ONSETS and s.vowel == "ㅓ":
+            vowels.append("ㅕ")
+        choices.append([{i: Syllable(s.onset, v, s.coda)} for v in vowels])
+    found: dict[str, int] = {}
+    frontier: list[tuple[list[Syllable], int, int]] = [(list(syllables), 0, 0)]
+    while frontier:
+        current, changed, start = frontier.pop(0)
+        for k in range(start, len(choices)):
+            for option in choices[k]:
+                merged = list(current)
+                clash = False
+                for index, new in option.items():
+                    was = current[index]
+                    # Positions another choice already rewrote keep their onset/coda from it where they
+                    # differ from the written one (a boundary rewrites a coda and the next onset).
+                    onset = new.onset if new.onset != syllables[index].onset else was.onset
+                    vowel = new.vowel if new.vowel != syllables[index].vowel else was.vowel
+                    coda = new.coda if new.coda != syllables[index].coda else was.coda
+                    if (onset != was.onset and was.onset != syllables[index].onset) or \
+                            (coda != was.coda and was.coda != syllables[index].coda):
+                        clash = True
+                    merged[index] = Syllable(onset, vowel, coda)
+                if clash:
+                    continue
+                spelled = "".join(compose(s.onset, s.vowel, s.coda) for s in merged)
+                if spelled != word and spelled not in found:
+                    found[spelled] = changed + 1
+                    if changed + 1 < _MAX_RESPELLED:
+                        frontier.append((merged, changed + 1, k + 1))
+        if len(found) >= limit * 4:
+            break
+    return tuple(sorted(found, key=lambda s: (found[s], s))[:limit])

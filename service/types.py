@@ -66,13 +66,15 @@ class EditFacts:
     nonword: bool = False  # what is replaced is no Korean word
     unknown: bool = False  # what is replaced holds a form Kiwi does not know (a name, or a non-word)
     pronounced: bool = False  # the two sound the same: a respelling of what was heard
+    script_change: bool = False  # letters of another script come in or go (일만 → 1만, 아이티 → IT)
     sound_distance: float = 0.0  # how far apart the two sound, in jamo edits
     votes_for: float = 0.0  # share of the hypotheses' belief that carries the new letters here
     votes_against: float = 0.0  # share that carries the replaced letters
     term_distance: float | None = None  # a term's sound distance from the stretch it replaces
     term_sounds: int = 0  # the term's length in sounds (jamo)
+    term_chars: int = 0  # the term's length in characters: `after` starts with the term
     typo_cost: float = 0.0  # Kiwi's cost for the spelling repair
-    agreement: bool = False  # only a particle made to agree with its noun
+    rule_repair: bool = False  # a repair by rule of a non-word: particle agreement, an ending, jamo apart
 
 
 @dataclass(frozen=True)
