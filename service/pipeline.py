@@ -14,6 +14,7 @@ from typing import Callable, Iterator
 
 from config import Settings
 from service import candidates as cand
+from service.budget import unchanged
 from service.candidates import strip_punctuation
 from service.evidence import char_confidences
 from service.edits import diff_edits
@@ -57,8 +58,14 @@ class CorrectionPipeline:
         self.settings = settings
 
     def correct(self, segments: list[SegmentInput], terms: TermLists,
-                observer: StageObserver | None = None) -> list[SegmentResult]:
-        """Correct a batch of segments; `observer(stage, seconds)` hears how long each stage took."""
+                observer: StageObserver | None = None, deadline: float | None = None) -> list[SegmentResult]:
+        """Correct a batch of segments; `observer(stage, seconds)` hears how long each stage took.
+
+        `deadline` (a `time.monotonic()` value): segments not finished by then come back unchanged with
+        status "timeout". (For now only checked on entry; the stages will check it per segment.)
+        """
+        if deadline is not None and time.monotonic() >= deadline:
+            return [unchanged(segment) for segment in segments]
         timer = _StageTimer(observer)
         terms = normalise_terms(terms)
         works = [self._admit(segment) for segment in segments]
