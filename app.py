@@ -19,6 +19,7 @@ from routes.openapi import install_openapi
 from service.parallel import TwoProcessPipeline
 from service.pipeline import CorrectionPipeline
 from service.resources import load_resources
+from service.shutdown import GracefulShutdown
 from service.worker_pool import WorkerPool
 
 logger = logging.getLogger("ec")
@@ -52,9 +53,15 @@ async def lifespan(app: FastAPI):
     gc.freeze()
     app.state.pool = WorkerPool(settings.WORKERS, settings.QUEUE_SIZE, settings.RETRY_AFTER_S,
                                 on_wait=app.state.metrics.queue_wait.observe)
+    # SIGTERM: stop taking work now, let running requests use their budget, exit by budget + 1.5 s at most.
+    helper = [pipeline.kill] if isinstance(pipeline, TwoProcessPipeline) else []
+    shutdown = GracefulShutdown(settings.REQUEST_BUDGET_S + 1.5, on_signal=[app.state.pool.close],
+                                before_forced_exit=helper)
+    shutdown.install()
     logger.info("service ready: version %s, tiers %s", settings.VERSION, resources.tiers)
     yield
-    app.state.pool.shutdown()
+    shutdown.uninstall()
+    app.state.pool.shutdown(wait=False)  # requests are answered by now; a stray thread must not hold the exit
     if isinstance(pipeline, TwoProcessPipeline):
         pipeline.close()
 

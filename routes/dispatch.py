@@ -9,6 +9,7 @@ import time
 
 from fastapi import Request
 
+from routes.middleware import BODY_READ_AT
 from service.budget import correct_within_budget
 from service.types import SegmentInput, SegmentResult, TermLists
 
@@ -16,9 +17,10 @@ from service.types import SegmentInput, SegmentResult, TermLists
 async def correct_segments(request: Request, segments: list[SegmentInput], terms: TermLists) -> list[SegmentResult]:
     state = request.app.state
     settings, metrics, pipeline = state.settings, state.metrics, state.pipeline
-    # The budget counts from the request's arrival (set by the request middleware), so queueing time counts.
-    arrival = request.scope.get("state", {}).get("ec_arrival", time.monotonic())
-    deadline = arrival + settings.REQUEST_BUDGET_S
+    # The budget counts from when the body was read (set by the body middleware), so time spent waiting for
+    # a worker counts and time spent by a slow client sending its body does not.
+    body_read_at = request.scope.get("state", {}).get(BODY_READ_AT, time.monotonic())
+    deadline = body_read_at + settings.REQUEST_BUDGET_S
 
     def work() -> list[SegmentResult]:
         started = time.perf_counter()

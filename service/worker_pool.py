@@ -27,6 +27,14 @@ class PoolSaturated(Exception):
         super().__init__(f"all workers busy and the queue is full; retry after {retry_after_s} s")
 
 
+class ShuttingDown(PoolSaturated):
+    """The service is shutting down (SIGTERM): no new work, and queued work that has not started is refused,
+    so the client retries on another instance at once instead of waiting for one about to stop."""
+
+    def __str__(self) -> str:
+        return f"the service is shutting down; retry after {self.retry_after_s} s (another instance will answer)"
+
+
 class WorkerPool:
     def __init__(self, workers: int, queue_size: int, retry_after_s: int = 1,
                  on_wait: Callable[[float], None] | None = None) -> None:
@@ -37,6 +45,7 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._admitted = 0
         self._on_wait = on_wait
+        self._closing = False
 
     @property
     def admitted(self) -> int:
@@ -45,6 +54,8 @@ class WorkerPool:
 
     def _admit(self) -> None:
         with self._lock:
+            if self._closing:
+                raise ShuttingDown(self.retry_after_s)
             if self._admitted >= self.capacity:
                 raise PoolSaturated(self.retry_after_s)
             self._admitted += 1
@@ -62,6 +73,8 @@ class WorkerPool:
         context = contextvars.copy_context()
 
         def job() -> T:
+            if self._closing:  # queued before the shutdown began, not started: refused, not run
+                raise ShuttingDown(self.retry_after_s)
             if self._on_wait is not None:
                 self._on_wait(time.monotonic() - submitted)
             return context.run(fn, *args)
@@ -74,5 +87,16 @@ class WorkerPool:
         future.add_done_callback(self._release)
         return await asyncio.wrap_future(future)
 
-    def shutdown(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+    def close(self) -> None:
+        """Stop taking work: new requests and queued ones that have not started get `ShuttingDown` (503);
+        running ones finish (within their time budget). Called from a signal handler, so it takes no lock (the
+        thread it interrupts may hold it); the assignment is atomic."""
+        self._closing = True
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    def shutdown(self, wait: bool = True) -> None:
+        self.close()
+        self._executor.shutdown(wait=wait, cancel_futures=True)
