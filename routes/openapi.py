@@ -2,7 +2,8 @@
 
 FastAPI documents a 422 body it does not send here (our handler names the field; see routes/errors.py) and
 knows nothing of the middleware's answers. This post-processing, generic over every route, documents:
-the error body (`ErrorResponse`) for 422; 400/413 on operations with a body (size and depth limits);
+the error body (`ErrorResponse`) for 422 (also unparseable bodies); 400 (a broken Content-Length) and 413
+(size and depth limits) on operations with a body;
 503 on those too (the worker pool's back-pressure); 401 on everything but the health checks.
 """
 from __future__ import annotations
@@ -45,7 +46,9 @@ def install_openapi(app: FastAPI) -> None:
                     if code in responses and (code == "422" or "content" not in responses[code]):
                         responses[code] = {**responses[code], "content": _response("")["content"]}
                 if "requestBody" in operation:
-                    responses.setdefault("400", _response("Body not parseable"))
+                    # Unparseable bodies (bad JSON, invalid UTF-8, huge integers) are 422 like other
+                    # malformed requests; 400 is only a Content-Length header that is not a number.
+                    responses.setdefault("400", _response("Content-Length header is not a number"))
                     responses.setdefault("413", _response("Body or a field over a configured bound"))
                     responses.setdefault("422", _response("Malformed request; the message names the field"))
                     responses.setdefault("503", _response(
