@@ -64,6 +64,7 @@ class Settings:
     MAX_NBEST: int = 16
     MAX_BODY_BYTES: int = 2_000_000
     KIWI_WORKERS: int = 2
+    KIWI_CACHE_MB: float = 64  # memory per process for Kiwi's cached analyses and typo readings
     PROCESSES: int = 2  # 2: batches of PARALLEL_MIN_SEGMENTS or more are shared with a helper process
     PARALLEL_MIN_SEGMENTS: int = 8
     TYPO_COST_THRESHOLD: float = 2.5
