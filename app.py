@@ -51,8 +51,10 @@ async def lifespan(app: FastAPI):
     # The models and tables loaded so far live as long as the process: keep them out of the collector's
     # full passes, which otherwise stop the event loop longer and longer as the caches grow.
     gc.freeze()
+    # Plus one express thread for small requests, so they never wait behind big ones (see the pool).
     app.state.pool = WorkerPool(settings.WORKERS, settings.QUEUE_SIZE, settings.RETRY_AFTER_S,
-                                on_wait=app.state.metrics.queue_wait.observe)
+                                on_wait=app.state.metrics.queue_wait.observe,
+                                express_workers=1 if settings.EXPRESS_MAX_CHARS > 0 else 0)
     # SIGTERM: stop taking work now, let running requests use their budget, exit by budget + 1.5 s at most.
     helper = [pipeline.kill] if isinstance(pipeline, TwoProcessPipeline) else []
     shutdown = GracefulShutdown(settings.REQUEST_BUDGET_S + 1.5, on_signal=[app.state.pool.close],

@@ -80,6 +80,7 @@ class Settings:
     CORS_ORIGINS: tuple[str, ...] = ()  # none by default: browsers on other origins are refused
     WORKERS: int = 2  # pipeline threads per process (scale out with uvicorn --workers)
     QUEUE_SIZE: int = 64  # requests waiting for a worker beyond WORKERS; more get 503 + Retry-After
+    EXPRESS_MAX_CHARS: int = 500  # requests this small (texts + n-best) may also use a reserved thread; 0: none
     RETRY_AFTER_S: int = 1
     GIL_SWITCH_INTERVAL_S: float = 0.001  # Python's default is 0.005; shorter keeps /healthz fast when busy
     REQUEST_BUDGET_S: float = 10.0  # segments not reached by then come back unchanged, status "timeout"

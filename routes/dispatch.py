@@ -30,6 +30,8 @@ async def correct_segments(request: Request, segments: list[SegmentInput], terms
         metrics.pipeline_seconds.observe(time.perf_counter() - started)
         return results
 
-    results = await state.pool.run(work)
+    # A small request may also take the express thread: it must not wait behind requests of 256 segments.
+    size = sum(len(s.text) + sum(len(h.text) for h in s.nbest) for s in segments)
+    results = await state.pool.run(work, light=size <= settings.EXPRESS_MAX_CHARS)
     metrics.observe_results(results)
     return results

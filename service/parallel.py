@@ -301,6 +301,7 @@ class TwoProcessPipeline:
         try:
             if grace_s > 0:
                 process.wait(timeout=grace_s)
+                helper.executor.shutdown(wait=True)  # the helper is gone: its queues close at once
                 return
         except psutil.TimeoutExpired:
             pass

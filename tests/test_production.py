@@ -73,7 +73,7 @@ class BlockingPipeline:
 
 
 def test_full_queue_answers_503_with_retry_after():
-    with client_with(WORKERS=1, QUEUE_SIZE=0, RETRY_AFTER_S=3) as client:
+    with client_with(WORKERS=1, QUEUE_SIZE=0, RETRY_AFTER_S=3, EXPRESS_MAX_CHARS=0) as client:
         blocking = BlockingPipeline()
         client.app.state.pipeline = blocking
         with ThreadPoolExecutor(1) as executor:

@@ -128,6 +128,57 @@ def test_a_closing_pool_refuses_new_and_queued_work_and_finishes_running_work():
     asyncio.run(scenario())
 
 
+def test_light_requests_pass_heavy_ones_on_the_express_thread_and_heavy_ones_never_take_it():
+    async def scenario():
+        pool = WorkerPool(workers=1, queue_size=4, express_workers=1)
+        gate, started = threading.Event(), threading.Event()
+
+        def heavy():
+            started.set()
+            return gate.wait(10)
+
+        def where() -> str:
+            return threading.current_thread().name
+
+        first = asyncio.ensure_future(pool.run(heavy))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        second = asyncio.ensure_future(pool.run(where))
+        assert (await pool.run(where, light=True)).startswith("ec-express")  # while the worker is held
+        assert (await pool.run(where, light=True)).startswith("ec-express")
+        await asyncio.sleep(0.05)
+        assert not second.done()  # a heavy request waits for an ordinary thread, never takes the express one
+        gate.set()
+        assert await first is True and (await second).startswith("ec-worker")
+        assert pool.admitted == 0
+        pool.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_ordinary_threads_take_the_oldest_request_of_either_kind():
+    async def scenario():
+        pool = WorkerPool(workers=1, queue_size=8, express_workers=0)
+        gate, started = threading.Event(), threading.Event()
+        order: list[str] = []
+
+        def hold():
+            started.set()
+            gate.wait(10)
+
+        held = asyncio.ensure_future(pool.run(hold))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        waiting = []
+        for name, light in (("heavy-1", False), ("light-1", True), ("heavy-2", False), ("light-2", True)):
+            waiting.append(asyncio.ensure_future(pool.run(order.append, name, light=light)))
+            await asyncio.sleep(0.01)
+        gate.set()
+        await asyncio.gather(held, *waiting)
+        assert order == ["heavy-1", "light-1", "heavy-2", "light-2"]  # arrival order: nobody starves
+        pool.shutdown()
+
+    asyncio.run(scenario())
+
+
 def test_closing_answers_503_with_retry_after():
     with client_with(RETRY_AFTER_S=2) as client:
         client.app.state.pool.close()
