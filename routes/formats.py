@@ -6,6 +6,8 @@ shares), and write the corrections back into the client's own format.
 """
 from __future__ import annotations
 
+import json
+import math
 import re
 from typing import Any, Literal, Optional, Union
 from urllib.parse import quote
@@ -22,15 +24,30 @@ from routes.errors import BoundExceeded, error_body
 from schema.formats import VoskRequest, VoskUtterance, WhisperRequest, WhisperResponse, split_terms
 from service.formats import subtitle as subtitles
 from service.formats import vosk, whisper
-from service.formats.runner import TextCorrection, settle_all
-from service.types import SegmentInput, TermLists
+from service.formats.runner import settle_all
+from service.types import SegmentResult, TermLists
 
 router = APIRouter(tags=["formats"])
 
 
-async def _correct(request: Request, segments: list[SegmentInput], terms: TermLists) -> list[TextCorrection]:
-    results = await correct_segments(request, segments, terms)
-    return settle_all(segments, results)
+def _finite(value: Any) -> Any:
+    """NaN and Infinity (which Python's parser accepts in a client's extra fields) as null: valid JSON out."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _json(document: Any) -> Response:
+    """The answer rendered as JSONResponse would (compact, UTF-8), by the worker thread that calls this."""
+    try:
+        text = json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        text = json.dumps(_finite(document), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return Response(text.encode("utf-8"), media_type="application/json")
 
 
 def _unreadable(field: str, message: str, line: Optional[int] = None) -> JSONResponse:
@@ -80,14 +97,19 @@ async def correct_subtitle(
         return _unreadable("file", str(exc), exc.line)
     segments = subtitles.segments_of(document)
     check_segments(segments, settings, "file.cues")
-    corrections = await _correct(request, segments, terms)
-    outcome = await run_in_threadpool(subtitles.render_subtitle, document, corrections, format)
+
+    def render(results: list[SegmentResult]) -> tuple[subtitles.SubtitleOutcome, int]:
+        corrections = settle_all(segments, results)
+        return (subtitles.render_subtitle(document, corrections, format),
+                sum(1 for c in corrections if c.status == "timeout"))
+
+    outcome, timed_out = await correct_segments(request, segments, terms, finish=render)
     name = corrected_name(file.filename or "subtitles", outcome.format)
     headers = {
         "X-Cues-Total": str(outcome.cues),
         "X-Cues-Changed": str(len(outcome.changes)),
         # Cues the time budget left uncorrected (returned as they were).
-        "X-Cues-Timed-Out": str(sum(1 for c in corrections if c.status == "timeout")),
+        "X-Cues-Timed-Out": str(timed_out),
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
     }
     return Response(outcome.text.encode("utf-8"), media_type=subtitles.MEDIA_TYPES[outcome.format],
@@ -102,13 +124,14 @@ async def correct_whisper(
     body: WhisperRequest,
     request: Request,
     settings: Settings = Depends(get_settings),
-) -> JSONResponse:
+) -> Response:
     terms = check_terms(body.hotwords, body.domain_lexicon, settings)
     document = body.document()
     segments = whisper.segments_of(document)
     check_segments(segments, settings, "segments")
-    corrections = await _correct(request, segments, terms)
-    return JSONResponse(whisper.apply_corrections(document, corrections))
+    # The answer (a copy of the document, words retimed) is built on the worker thread, not the event loop.
+    return await correct_segments(request, segments, terms, finish=lambda results: _json(
+        whisper.apply_corrections(document, settle_all(segments, results))))
 
 
 @router.post("/ec/correct/vosk",
@@ -119,7 +142,7 @@ async def correct_vosk(
     body: Union[VoskRequest, list[VoskUtterance]],
     request: Request,
     settings: Settings = Depends(get_settings),
-) -> JSONResponse:
+) -> Response:
     if isinstance(body, list):
         terms, document, field = TermLists(), [u.model_dump(exclude_unset=True) for u in body], ""
     else:
@@ -127,5 +150,5 @@ async def correct_vosk(
         field = "results" if body.results is not None else None
     segments = vosk.segments_of(document)
     check_segments(segments, settings, field, nbest_field="alternatives")
-    corrections = await _correct(request, segments, terms)
-    return JSONResponse(vosk.apply_corrections(document, corrections))
+    return await correct_segments(request, segments, terms, finish=lambda results: _json(
+        vosk.apply_corrections(document, settle_all(segments, results))))

@@ -81,6 +81,16 @@ def test_whisper_and_vosk_say_which_segments_the_budget_skipped():
         assert single.json()["status"] == "unchanged"
 
 
+def test_nan_in_a_clients_extra_fields_comes_back_as_null_not_a_500(client):
+    raw = '{"segments": [{"text": "회의", "temperature": NaN}], "duration": Infinity}'
+    response = client.post("/ec/correct/whisper", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 200
+    assert response.json()["duration"] is None and response.json()["segments"][0]["temperature"] is None
+    vosk = client.post("/ec/correct/vosk", content='[{"text": "회의", "conf": -Infinity}]',
+                       headers={"content-type": "application/json"})
+    assert vosk.status_code == 200 and vosk.json()[0]["conf"] is None
+
+
 # -- one error shape ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("raw, says", [
     (b'{"segments": [{"id": "a", "text": "\xff\xfe"}]}', "UTF-8"),
@@ -187,3 +197,43 @@ def test_webvtt_voice_and_class_tags_stay_out_of_srt(client):
     assert "회의를 시작합니다" in response.text and "<i>안녕하세요</i>" in response.text
     assert "\n\n\n" not in response.text  # the line that held only a voice tag is gone, not left blank
 
+
+
+# -- format work linear in its input (a cue full of tags, a segment of thousands of words) -----------------
+def test_offset_map_agrees_with_map_offset_everywhere():
+    import random
+
+    from service.formats.offsets import OffsetMap, map_offset
+    from service.types import Edit
+
+    rng = random.Random(7)
+    for _ in range(2000):
+        n = rng.randint(0, 20)
+        text = "".join(rng.choice("가나 ") for _ in range(n))
+        edits, position = [], 0
+        while position <= n:
+            if rng.random() < 0.3:
+                end = min(n, position + rng.randint(0, 3))
+                edits.append(Edit(position, end, text[position:end], "다" * rng.randint(0, 4), "x"))
+                position = end + 1
+            else:
+                position += rng.randint(1, 3)
+        rng.shuffle(edits)
+        mapped = OffsetMap(edits)
+        for at in range(n + 1):
+            for side in ("next", "previous"):
+                assert mapped(at, side) == map_offset(at, edits, side), (text, edits, at, side)
+
+
+def test_retiming_many_words_maps_each_edit_to_its_own_words():
+    from service.formats.word_timing import TimedWord, retime
+    from service.types import Edit
+
+    words = [TimedWord("가나", float(i), float(i) + 1) for i in range(5000)]
+    original = " ".join(w.text for w in words)
+    edits = [Edit(i * 30, i * 30 + 2, "가나", "다라", "x") for i in range(100)]  # every tenth word
+    out = retime(original, words, edits)
+    assert len(out) == 5000
+    changed = [i for i, w in enumerate(out) if w.changed]
+    assert changed == [i * 10 for i in range(100)] and all(out[i].text == "다라" for i in changed)
+    assert all(out[i].replaces == (i,) for i in range(5000))
