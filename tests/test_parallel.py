@@ -1,6 +1,7 @@
 """The two-process pipeline gives exactly the one-process answers, in order, and survives its helper's faults."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import time
@@ -28,7 +29,7 @@ def _segments() -> list[SegmentInput]:
 
 @pytest.fixture(scope="module")
 def pipelines():
-    settings = load_settings({"EC_PROCESSES": "2"})
+    settings = load_settings({"EC_PROCESSES": "2", "EC_EXPRESS_MAX_CHARS": "0"})  # small batches too
     local = CorrectionPipeline(load_resources(settings), settings)
     shared = TwoProcessPipeline(local, settings, min_segments=4)
     shared.warm_up()
@@ -60,6 +61,10 @@ def test_only_big_batches_go_to_the_helper_with_the_deadline(pipelines, monkeypa
     assert shared.correct(_segments()[:3], TermLists()) == local.correct(_segments()[:3], TermLists())
     assert sent == []
     deadline = time.monotonic() + 300
+    shared.correct(_segments()[:8], TermLists(), deadline=deadline)
+    assert sent == [(4, deadline)]
+    # A batch as small (in characters) as an express request stays here, however many segments it has.
+    monkeypatch.setattr(shared, "settings", dataclasses.replace(shared.settings, EXPRESS_MAX_CHARS=10_000))
     shared.correct(_segments()[:8], TermLists(), deadline=deadline)
     assert sent == [(4, deadline)]
 
