@@ -65,10 +65,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 400 and exc.__cause__ is not None:
-            # FastAPI's "error parsing the body" (invalid UTF-8, an integer of more than 4,300 digits, a broken
-            # multipart body): the same kind of mistake as malformed JSON, answered the same way (422).
-            message = _unreadable_body(exc.__cause__)
+        if exc.status_code == 400:
+            # The framework's 400s are all bodies it could not parse: FastAPI's "error parsing the body" (invalid
+            # UTF-8, an integer of more than 4,300 digits) and Starlette's broken multipart bodies. The same
+            # kind of mistake as malformed JSON, answered the same way (422).
+            message = _unreadable_body(exc.__cause__) if exc.__cause__ is not None else \
+                f"body could not be parsed ({exc.detail})"
             return JSONResponse(status_code=422, content=error_body(
                 [{"field": "body", "message": message, "type": "body_unreadable"}], f"body: {message}"))
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)

@@ -106,6 +106,13 @@ def test_unparseable_bodies_are_422_with_message_and_request_id(client, raw, say
     assert body["request_id"] == "bad-body-1"
 
 
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary=xyz"])
+def test_broken_multipart_bodies_are_422_too(client, content_type):
+    response = client.post("/ec/correct/subtitle", content=b"garbage", headers={"content-type": content_type})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == "body" and "multipart" in response.json()["message"]
+
+
 def test_every_error_carries_message_and_request_id(client):
     answers = [client.post("/ec/correct", json={"segments": "no"}),  # validation
                client.post("/ec/correct", json={"segments": [segment(i, "회의") for i in range(5)]}),  # bound
