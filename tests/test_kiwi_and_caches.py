@@ -1,5 +1,6 @@
-"""Every cache is bounded by the memory it holds, not by its number of entries (a 1,000-character segment's
-entry is a hundred times a short one's), and the shared Kiwi memo is safe to use from several threads."""
+"""Kiwi and the caches: every cache is bounded by the memory it holds, not by its number of entries (a
+1,000-character segment's entry is a hundred times a short one's); the shared Kiwi memo is safe to use from
+several threads; calls into Kiwi are sliced so one request's big batch does not hold up another's."""
 from __future__ import annotations
 
 import gc
@@ -123,3 +124,12 @@ def test_the_phonology_caches_are_bounded():
         short, long = function.caches
         assert short.cache_info().maxsize <= 16384 and long.cache_info().maxsize <= 256
     assert phonology.sound_key("방법을") == phonology.sound_key.__wrapped__("방법을")
+
+
+def test_kiwi_calls_are_sliced_by_characters_in_order():
+    from service.kiwi_lm import in_slices
+
+    texts = ["가" * 900, "나" * 900, "다" * 900, "라" * 3000, "마", "바"]
+    slices = list(in_slices(texts, max_chars=2000))
+    assert slices == [texts[0:2], texts[2:3], texts[3:4], texts[4:6]]  # a long text goes alone, whole
+    assert list(in_slices([])) == []
