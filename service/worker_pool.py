@@ -117,7 +117,7 @@ class WorkerPool:
                 future.set_exception(exc)
 
         with self._ready:
-            if self._stopped:
+            if self._stopped or self._closing:  # closed since the admission: refused like the queued ones
                 future.set_running_or_notify_cancel()
                 future.set_exception(ShuttingDown(self.retry_after_s))
             else:
@@ -145,23 +145,26 @@ class WorkerPool:
             job.run()
 
     def close(self) -> None:
-        """Stop taking work: new requests and queued ones that have not started get `ShuttingDown` (503);
-        running ones finish (within their time budget). Called from a signal handler, so it takes no lock (the
-        thread it interrupts may hold it); the assignment is atomic."""
+        """Stop taking work: new requests, and queued ones that have not started, get `ShuttingDown` (503) at
+        once; running ones finish (within their time budget)."""
         self._closing = True
+        with self._ready:
+            refused = list(self._light) + list(self._heavy)
+            self._light.clear()
+            self._heavy.clear()
+        for job in refused:
+            if job.future.set_running_or_notify_cancel():
+                job.future.set_exception(ShuttingDown(self.retry_after_s))
 
     @property
     def closing(self) -> bool:
         return self._closing
 
     def shutdown(self, wait: bool = True) -> None:
-        """Close, cancel what has not started, and let the threads end (waiting for them when `wait`)."""
+        """Close (refusing what has not started) and let the threads end (waiting for them when `wait`)."""
         self.close()
         with self._ready:
             self._stopped = True
-            for queue in (self._light, self._heavy):
-                while queue:
-                    queue.popleft().future.cancel()
             self._ready.notify_all()
         if wait:
             for thread in self._threads:
