@@ -126,8 +126,9 @@ class Server:
 # -- /healthz from a separate process ------------------------------------------------------------------------
 def _poll_health(url: str, stop: "multiprocessing.Event", out: "multiprocessing.Queue", interval: float) -> None:
     samples = []
+    parent = os.getppid()
     with httpx.Client(timeout=10) as client:
-        while not stop.is_set():
+        while not stop.is_set() and os.getppid() == parent:  # not beyond an interrupted run
             started = time.monotonic()
             try:
                 answer = client.get(url + "/healthz")
@@ -143,7 +144,8 @@ class HealthPoller:
     def __init__(self, url: str, interval: float = 0.1) -> None:
         context = multiprocessing.get_context("spawn")
         self.stop_event, self.queue = context.Event(), context.Queue()
-        self.process = context.Process(target=_poll_health, args=(url, self.stop_event, self.queue, interval))
+        self.process = context.Process(target=_poll_health, args=(url, self.stop_event, self.queue, interval),
+                                       daemon=True)
         self.process.start()
 
     def finish(self) -> list[tuple[float, float, str]]:
