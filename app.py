@@ -7,8 +7,9 @@ import sys
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
-from config import Settings, load_settings
+from config import ConfigError, Settings, load_settings
 from observability.logs import configure_logging
 from observability.metrics import ServiceMetrics
 from routes import correct, formats, health
@@ -23,6 +24,7 @@ from service.shutdown import GracefulShutdown
 from service.worker_pool import WorkerPool
 
 logger = logging.getLogger("ec")
+DOCS_ASSETS = "/docs-assets"
 
 
 @asynccontextmanager
@@ -66,16 +68,21 @@ async def lifespan(app: FastAPI):
     app.state.pool.shutdown(wait=False)  # requests are answered by now; a stray thread must not hold the exit
     if isinstance(pipeline, TwoProcessPipeline):
         pipeline.close()
+    gc.unfreeze()  # what start-up froze may be collected again (tests start many apps in one process)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    application = FastAPI(
+    # /docs (Swagger UI) and /redoc load their scripts and styles from DOCS_ASSETS, files of the installed
+    # fastapi-offline package: the docs work without internet access. No validator badge (it would call out).
+    application = FastAPIOffline(
         title="Korean speech-subtitle correction",
         version=settings.VERSION,
         description="Corrects first-pass Korean ASR subtitles: misheard terms, pronunciation spelling, "
                     "spacing and punctuation; leaves right subtitles alone.",
         lifespan=lifespan,
+        static_url=DOCS_ASSETS,
+        swagger_ui_parameters={"validatorUrl": None},
     )
     application.state.settings = settings
     install_error_handlers(application)
@@ -88,6 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return application
 
 
-_settings = load_settings()
+try:
+    _settings = load_settings()
+except ConfigError as error:  # one line naming the setting, its value and what is allowed; no traceback
+    raise SystemExit(f"error: {error}") from None
 configure_logging(json_logs=_settings.JSON_LOGS, level=_settings.LOG_LEVEL)
 app = create_app(_settings)

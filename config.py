@@ -1,149 +1,356 @@
-"""The one place settings come from: `ec_config.json` in the model directory, then `EC_*` environment variables.
+"""The one place settings come from: one typed class, `Settings`, with every default written here once.
 
-An environment variable named `EC_<KEY>` overrides the key of the same name (numbers and booleans parsed,
-objects as JSON); `EC_MODEL_DIR` chooses the model directory itself.
+Sources, strongest first: `EC_<NAME>` environment variables, then the JSON config file, then the defaults
+below. The config file is `EC_CONFIG_FILE` when set (it must exist), else `ec_config.json` in the model
+directory (`EC_MODEL_DIR`, default models/kobart_ec/) when there is one; it holds only what a deployment
+changes. Nested groups take JSON (`EC_WEIGHTS='{"hotword": 8}'`, merged with the file's values) or one key at a
+time (`EC_WEIGHTS__hotword=8`); lists take JSON or commas (`EC_API_KEYS=k1,k2`).
+
+A value that is out of range or of the wrong type stops start-up with one line naming the variable (or the
+file's key), the value and what is allowed (`ConfigError`). `python -m config` prints the settings in force.
+
+Adding a setting is one line in the class it belongs to: `NAME: type = Field(default, ge=..., le=...)`.
 """
 from __future__ import annotations
 
+import difflib
 import json
-import logging
 import os
-from dataclasses import dataclass, field, fields
+import tomllib
+import typing
+from contextvars import ContextVar
+from importlib import metadata
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, Literal, Mapping
 
-logger = logging.getLogger(__name__)
+import annotated_types
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (BaseSettings, EnvSettingsSource, JsonConfigSettingsSource, NoDecode,
+                               PydanticBaseSettingsSource, SettingsConfigDict, SettingsError)
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 DEFAULT_MODEL_DIR = PROJECT_ROOT / "models" / "kobart_ec"
+CONFIG_FILE_NAME = "ec_config.json"
+ENV_PREFIX = "EC_"
+DISTRIBUTION = "korean-subtitle-correction"
 
 
-@dataclass(frozen=True)
-class ScoreWeights:
-    lm: float = 1.0
-    nbest_rank: float = 1.0
-    confidence: float = 4.0
-    sure: float = 16.0
-    sure_confidence: float = 0.75
-    pronounced_discount: float = 0.25
-    nbest_trust: float = 0.75
-    hotword_trust: float = 0.6
-    lexicon_trust: float = 0.3
-    hotword: float = 6.0
-    lexicon: float = 3.0
-    sound: float = 1.5
-    seq2seq: float = 1.0
-    mlm: float = 1.0
+def _project_version() -> str:
+    """pyproject.toml's version in a checkout (the truth even before a reinstall), else the installed one."""
+    try:
+        with open(PROJECT_ROOT / "pyproject.toml", "rb") as handle:
+            return tomllib.load(handle)["project"]["version"]
+    except OSError:
+        return metadata.version(DISTRIBUTION)
 
 
-@dataclass(frozen=True)
-class GenerationSettings:
-    num_beams: int = 4
-    no_repeat_ngram_size: int = 3
-    repetition_penalty: float = 1.2
-    max_new_tokens_ratio: float = 1.5
-    max_new_tokens_extra: int = 8
-    max_input_tokens: int = 256
-    banned_strings: tuple[str, ...] = ()
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Texts = Annotated[tuple[str, ...], NoDecode]  # parsed by _split_texts: environment values may be "a,b"
 
 
-@dataclass(frozen=True)
-class Settings:
-    VERSION: str = "0.1.0"
+def _split_texts(value: Any) -> Any:
+    """`"k1,k2"` or `'["k1", "k2"]'` from the environment; lists from JSON pass through."""
+    if isinstance(value, str):
+        if value.strip().startswith("["):
+            return json.loads(value)
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ScoreWeights(_Group):
+    """Rerank weights (service/rerank.py): score = LM + evidence."""
+
+    lm: float = Field(1.0, ge=0)
+    confidence: float = Field(4.0, ge=0)
+    sure: float = Field(16.0, ge=0)
+    sure_confidence: float = Field(0.75, gt=0, lt=1)  # a log-odds threshold: 0 and 1 have none
+    unsure: float = Field(1.5, ge=0)  # the price of a letter when the recogniser sent no confidence
+    pronounced_discount: Fraction = 0.25
+    nonword_discount: Fraction = 0.3
+    unknown_discount: Fraction = 0.7
+    nonword: float = Field(1.0, ge=0)
+    nbest_trust: Fraction = 0.75
+    votes: float = Field(6.0, ge=0)
+    hotword_trust: Fraction = 0.6
+    lexicon_trust: Fraction = 0.3
+    hotword: float = Field(6.0, ge=0)
+    lexicon: float = Field(3.0, ge=0)
+    term_distance: float = Field(1.0, ge=0)
+    term_prior: Fraction = 0.5
+    sound: float = Field(1.5, ge=0)
+    typo: float = Field(2.0, ge=0)
+    agreement: float = Field(4.0, ge=0)
+    spacing: float = Field(0.75, ge=0)
+    length: float = Field(2.0, ge=0)
+    seq2seq: float = Field(1.0, ge=0)
+    mlm: float = Field(1.0, ge=0)
+
+
+class GenerationSettings(_Group):
+    """KoBART decoding (service/neural/refiner.py)."""
+
+    num_beams: int = Field(4, ge=1, le=64)
+    no_repeat_ngram_size: int = Field(3, ge=0)
+    repetition_penalty: float = Field(1.2, gt=0)
+    max_new_tokens_ratio: float = Field(1.5, ge=0)
+    max_new_tokens_extra: int = Field(8, ge=0)
+    max_input_tokens: int = Field(256, ge=3)  # <s>, at least one token, </s>
+    banned_strings: Texts = ()
+
+    _split = field_validator("banned_strings", mode="before")(_split_texts)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", frozen=True,
+                                      extra="forbid", validate_default=True)
+
+    VERSION: str = Field(default_factory=_project_version)
     MODEL_DIR: str = str(DEFAULT_MODEL_DIR)
-    MLM_DIR: str = ""
-    GUARD_CER: float = 0.5
-    REFINE_GUARD_CER: float = 0.15
-    SPACING_MARGIN: float = 2.0
-    GAIN_MARGIN: float = 3.0
-    NO_SPEECH_THRESHOLD: float = 0.8
-    MAX_SEGMENTS: int = 256
-    MAX_TEXT_CHARS: int = 1000
-    MAX_HOTWORDS: int = 500
-    MAX_LEXICON: int = 5000
-    MAX_NBEST: int = 16
-    MAX_BODY_BYTES: int = 2_000_000
-    KIWI_WORKERS: int = 2
-    KIWI_CACHE_MB: float = 64  # memory per process for Kiwi's cached analyses and typo readings
-    PROCESSES: int = 2  # 2: batches of PARALLEL_MIN_SEGMENTS or more are shared with a helper process
-    PARALLEL_MIN_SEGMENTS: int = 8
-    TYPO_COST_THRESHOLD: float = 2.5
-    HOTWORD_MAX_DISTANCE: float = 0.34
-    LEXICON_MAX_DISTANCE: float = 0.25
-    LOW_CONFIDENCE: float = 0.7
-    TERM_CONFIDENCE: float = 0.95
-    SPAN_PASSES: int = 2
-    SPELLING_READINGS: int = 2
-    TORCH_THREADS: int = 2
-    # Production (issue 5): access control, CORS, the bounded worker pool, the per-request budget, logs.
-    API_KEYS: tuple[str, ...] = ()  # empty: no key required; EC_API_KEYS="k1,k2"
-    CORS_ORIGINS: tuple[str, ...] = ()  # none by default: browsers on other origins are refused
-    WORKERS: int = 2  # pipeline threads per process (scale out with uvicorn --workers)
-    QUEUE_SIZE: int = 64  # requests waiting for a worker beyond WORKERS; more get 503 + Retry-After
-    EXPRESS_MAX_CHARS: int = 500  # requests this small (texts + n-best) may also use a reserved thread; 0: none
-    RETRY_AFTER_S: int = 1
-    GIL_SWITCH_INTERVAL_S: float = 0.001  # Python's default is 0.005; shorter keeps /healthz fast when busy
-    REQUEST_BUDGET_S: float = 10.0  # segments not reached by then come back unchanged, status "timeout"
-    BUDGET_CHUNK_SEGMENTS: int = 16  # segments per pipeline call between deadline checks
-    MAX_JSON_DEPTH: int = 32
+    MLM_DIR: str = ""  # a Hugging Face masked LM directory; empty: none
+    # Guard and rerank thresholds (the SPEC's "thresholds", overridable like everything else).
+    GUARD_CER: Fraction = 0.5
+    REFINE_GUARD_CER: Fraction = 0.15
+    GAIN_MARGIN: float = Field(3.0, ge=0)
+    NO_SPEECH_THRESHOLD: Fraction = 0.8
+    # Request limits: over one, the request gets 413 naming the field and the bound.
+    MAX_SEGMENTS: int = Field(256, ge=1)
+    MAX_TEXT_CHARS: int = Field(1000, ge=1)
+    MAX_HOTWORDS: int = Field(500, ge=0)
+    MAX_LEXICON: int = Field(5000, ge=0)
+    MAX_NBEST: int = Field(16, ge=1)
+    MAX_BODY_BYTES: int = Field(2_000_000, ge=1)
+    MAX_JSON_DEPTH: int = Field(32, ge=1)
+    # The embedded tier.
+    KIWI_WORKERS: int = Field(2, ge=-1, le=256)  # Kiwi's threads (-1: one per core; 0: none besides the caller)
+    KIWI_CACHE_MB: float = Field(64, ge=0)  # memory per process for Kiwi's cached analyses and typo readings
+    PROCESSES: int = Field(2, ge=1)  # 2: batches of PARALLEL_MIN_SEGMENTS or more are shared with a helper process
+    PARALLEL_MIN_SEGMENTS: int = Field(8, ge=1)
+    TYPO_COST_THRESHOLD: float = Field(2.5, ge=0)
+    HOTWORD_MAX_DISTANCE: Fraction = 0.5  # how far (jamo edits per jamo of the term) a stretch may sound from it
+    LEXICON_MAX_DISTANCE: Fraction = 0.34
+    LOW_CONFIDENCE: Fraction = 0.7
+    SPELLING_READINGS: int = Field(2, ge=1)
+    RERANK_ROUNDS: int = Field(4, ge=0, le=16)  # edits the reranker may add one after another
+    MAX_PROPOSALS: int = Field(48, ge=1, le=512)  # span edits per segment the reranker weighs
+    FUSION_CENTRALITY: float = Field(8.0, ge=0)  # how much agreement with the others weighs a hypothesis
+    # The neural tier: where it runs and how much it does per call.
+    DEVICE: Literal["auto", "cpu", "cuda"] = "auto"  # auto: CUDA when torch sees a GPU (fp16 there), else CPU
+    NEURAL_BATCH_SIZE: int = Field(32, ge=1, le=4096)  # segments per generate call, rows per scoring pass
+    TORCH_THREADS: int = Field(2, ge=0)  # CPU threads for torch (0: torch's own choice)
+    # Production: access control, CORS, the bounded worker pool, the per-request budget, logs.
+    API_KEYS: Texts = ()  # empty: no key required
+    CORS_ORIGINS: Texts = ()  # none: browsers on other origins are refused
+    WORKERS: int = Field(2, ge=1)  # pipeline threads per process (scale out with uvicorn --workers)
+    QUEUE_SIZE: int = Field(64, ge=0)  # requests waiting for a worker beyond WORKERS; more get 503 + Retry-After
+    EXPRESS_MAX_CHARS: int = Field(500, ge=0)  # requests this small (texts + n-best) may also use a reserved thread
+    RETRY_AFTER_S: int = Field(1, ge=0)
+    GIL_SWITCH_INTERVAL_S: float = Field(0.001, gt=0, le=1)  # Python's is 0.005; shorter keeps /healthz fast when busy
+    REQUEST_BUDGET_S: float = Field(10.0, ge=0)  # segments not reached by then come back unchanged, "timeout"
+    BUDGET_CHUNK_SEGMENTS: int = Field(16, ge=1)  # segments per pipeline call between deadline checks
     JSON_LOGS: bool = False
-    LOG_LEVEL: str = "INFO"
-    WEIGHTS: ScoreWeights = field(default_factory=ScoreWeights)
-    GENERATION: GenerationSettings = field(default_factory=GenerationSettings)
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    WEIGHTS: ScoreWeights = ScoreWeights()
+    GENERATION: GenerationSettings = GenerationSettings()
+
+    _split = field_validator("API_KEYS", "CORS_ORIGINS", mode="before")(_split_texts)
+
+    @field_validator("LOG_LEVEL", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        environ, config_file = _INPUTS.get() or (os.environ, config_file_for(os.environ))
+        return (init_settings, _MappingEnvSource(settings_cls, environ),
+                JsonConfigSettingsSource(settings_cls, json_file=config_file))
 
 
-_NESTED = {"WEIGHTS": ScoreWeights, "GENERATION": GenerationSettings}
+class _MappingEnvSource(EnvSettingsSource):
+    """The environment source reading a given mapping (load_settings' argument) instead of os.environ."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {name.lower(): value for name, value in self._environ.items()}
 
 
-def _coerce(value: Any, like: Any) -> Any:
-    """Turn a JSON or environment value into the type of the default it replaces."""
-    if isinstance(like, bool):
-        return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "on")
-    if isinstance(like, int):
-        return int(value)
-    if isinstance(like, float):
-        return float(value)
-    if isinstance(like, tuple):
-        if isinstance(value, str):
-            value = json.loads(value) if value.strip().startswith("[") else [v for v in value.split(",") if v]
-        return tuple(value)
-    return str(value)
+# What one `load_settings` call reads (its environment and config file), seen by settings_customise_sources.
+_INPUTS: ContextVar[tuple[Mapping[str, str], Path | None] | None] = ContextVar("settings_inputs", default=None)
 
 
-def _build(cls: type, values: Mapping[str, Any]) -> Any:
-    defaults = cls()
-    kwargs = {}
-    for f in fields(cls):
-        if f.name not in values:
-            continue
-        raw = values[f.name]
-        if f.name in _NESTED:
-            if isinstance(raw, str):
-                raw = json.loads(raw)
-            current = getattr(defaults, f.name)
-            merged = {g.name: getattr(current, g.name) for g in fields(current)} | dict(raw)
-            kwargs[f.name] = _build(_NESTED[f.name], merged)
-        else:
-            kwargs[f.name] = _coerce(raw, getattr(defaults, f.name))
-    return cls(**kwargs)
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message is one line naming it, its value and what is allowed."""
+
+
+def config_file_for(environ: Mapping[str, str]) -> Path | None:
+    """`EC_CONFIG_FILE` (which must exist), else `ec_config.json` in the model directory when there is one."""
+    named = environ.get(f"{ENV_PREFIX}CONFIG_FILE")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(f"{ENV_PREFIX}CONFIG_FILE={named!r}: no such file; allowed: the path of a JSON "
+                              f"file of settings, or unset to read {CONFIG_FILE_NAME} in the model directory")
+        return path
+    beside_model = Path(environ.get(f"{ENV_PREFIX}MODEL_DIR") or DEFAULT_MODEL_DIR) / CONFIG_FILE_NAME
+    return beside_model if beside_model.is_file() else None
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read `ec_config.json` from the model directory, then apply `EC_*` environment overrides."""
+    """The settings from `environ` (default: the process environment) and the config file it names.
+
+    Raises ConfigError (one line) for a missing EC_CONFIG_FILE, an unreadable file or any value not allowed.
+    """
     environ = os.environ if environ is None else environ
-    model_dir = Path(environ.get("EC_MODEL_DIR", str(DEFAULT_MODEL_DIR)))
-    values: dict[str, Any] = {}
-    config_file = Path(environ.get("EC_CONFIG_FILE", str(model_dir / "ec_config.json")))
-    if not config_file.exists():
-        config_file = DEFAULT_MODEL_DIR / "ec_config.json"
+    config_file = config_file_for(environ)
+    if config_file is not None:
+        _check_json(config_file, environ)
+    token = _INPUTS.set((environ, config_file))
     try:
-        values.update(json.loads(config_file.read_text(encoding="utf-8")))
-    except (OSError, ValueError) as exc:
-        logger.warning("could not read %s (%s); using built-in defaults", config_file, exc)
-    values["MODEL_DIR"] = str(model_dir)
-    for f in fields(Settings):
-        env_value = environ.get(f"EC_{f.name}")
-        if env_value is not None and f.name != "MODEL_DIR":
-            values[f.name] = env_value
-    known = {f.name for f in fields(Settings)}
-    return _build(Settings, {k: v for k, v in values.items() if k in known})
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, environ, config_file)) from None
+    except SettingsError as exc:  # a nested group's environment value that is not JSON
+        raise ConfigError(_explain_undecodable(exc, environ)) from None
+    finally:
+        _INPUTS.reset(token)
+
+
+def with_overrides(settings: Settings, **changes: Any) -> Settings:
+    """A copy of `settings` with some values changed (by attribute name), validated like any other source."""
+    try:
+        return Settings.model_validate({**settings.model_dump(), **changes})
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, {}, None)) from None
+
+
+# -- one-line explanations ---------------------------------------------------------------------------------
+
+def _check_json(path: Path, environ: Mapping[str, str]) -> None:
+    where = f"{ENV_PREFIX}CONFIG_FILE={str(path)!r}" if environ.get(f"{ENV_PREFIX}CONFIG_FILE") else str(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot be read ({exc.strerror}); allowed: a readable JSON file") from None
+    except ValueError as exc:
+        raise ConfigError(f"{where}: not valid JSON ({exc}); allowed: a JSON object of settings") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: holds a JSON {type(data).__name__}; allowed: a JSON object of settings")
+
+
+def _field_of(loc: tuple[Any, ...]) -> tuple[str, Any | None]:
+    """The dotted name of an error location and the FieldInfo it refers to (None for an unknown name)."""
+    model: type[BaseModel] = Settings
+    info = None
+    names = [str(part) for part in loc if not isinstance(part, int)]
+    for name in names:
+        info = model.model_fields.get(name) if model is not None else None
+        if info is None:
+            break
+        model = info.annotation if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel) \
+            else None
+    return ".".join(names), info
+
+
+def allowed(info: Any) -> str:
+    """What a field accepts, in words, from its type and its range."""
+    annotation = info.annotation
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return f"a JSON object with some of the keys {', '.join(annotation.model_fields)}"
+    if typing.get_origin(annotation) is Literal:
+        return "one of " + ", ".join(str(v) for v in typing.get_args(annotation))
+    if annotation is bool:
+        return "true or false (also 1/0, yes/no, on/off)"
+    if typing.get_origin(annotation) is tuple:
+        return "a comma-separated list or a JSON list of texts"
+    low = high = None
+    low_open = high_open = False
+    for rule in info.metadata:
+        if isinstance(rule, annotated_types.Ge):
+            low = rule.ge
+        elif isinstance(rule, annotated_types.Gt):
+            low, low_open = rule.gt, True
+        elif isinstance(rule, annotated_types.Le):
+            high = rule.le
+        elif isinstance(rule, annotated_types.Lt):
+            high, high_open = rule.lt, True
+    kind = {int: "an integer", float: "a number"}.get(annotation, "text")
+    if low is not None and high is not None:
+        ends = " (ends excluded)" if low_open and high_open else " (end excluded)" if low_open or high_open else ""
+        return f"{kind} from {low:g} to {high:g}{ends}"
+    if low is not None:
+        return f"{kind} {'>' if low_open else '≥'} {low:g}"
+    if high is not None:
+        return f"{kind} {'<' if high_open else '≤'} {high:g}"
+    return kind
+
+
+def _env_name(environ: Mapping[str, str], dotted: str) -> str | None:
+    """The environment variable that set this (dotted) setting, matched as pydantic-settings matches."""
+    wanted = [f"{ENV_PREFIX}{dotted.replace('.', '__')}".lower()]
+    top = dotted.split(".")[0]
+    if "." in dotted:
+        wanted.append(f"{ENV_PREFIX}{top}".lower())
+    for candidate in wanted:
+        for name in environ:
+            if name.lower() == candidate:
+                return name
+    return None
+
+
+def _setting_names() -> list[str]:
+    names = []
+    for name, info in Settings.model_fields.items():
+        names.append(name)
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
+            names.extend(f"{name}.{inner}" for inner in info.annotation.model_fields)
+    return names
+
+
+def _explain(exc: ValidationError, environ: Mapping[str, str], config_file: Path | None) -> str:
+    problems = []
+    for error in exc.errors(include_url=False):
+        dotted, info = _field_of(error["loc"])
+        env = _env_name(environ, dotted)
+        if env is not None:
+            where = f"{env}={environ[env]!r}"
+            if env.lower() != f"{ENV_PREFIX}{dotted.replace('.', '__')}".lower():  # a group set as JSON
+                where += f" ({dotted}={error.get('input')!r})"
+        else:
+            source = f" in {config_file}" if config_file is not None else ""
+            where = f"{dotted}={error.get('input')!r}{source}"
+        if info is None:
+            close = difflib.get_close_matches(dotted, _setting_names(), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            source = f" in {env}" if env else f" in {config_file}" if config_file else ""
+            problems.append(f"{dotted}{source} is not a setting{hint}")
+            continue
+        problems.append(f"{where}: {error['msg'].rstrip('.').lower()}; allowed: {allowed(info)}")
+    return "invalid setting: " + "; ".join(problems)
+
+
+def _explain_undecodable(exc: SettingsError, environ: Mapping[str, str]) -> str:
+    for name, info in Settings.model_fields.items():
+        if f'"{name}"' in str(exc):
+            env = _env_name(environ, name)
+            value = environ.get(env) if env else None
+            return f"invalid setting: {env or name}={value!r}: not JSON; allowed: {allowed(info)}"
+    return f"invalid setting: {str(exc).splitlines()[0]}"
+
+
+if __name__ == "__main__":
+    try:
+        in_force = load_settings().model_dump(mode="json")
+    except ConfigError as error:
+        raise SystemExit(f"error: {error}") from None
+    in_force["API_KEYS"] = ["<hidden>"] * len(in_force["API_KEYS"])  # printed settings end up in logs
+    print(json.dumps(in_force, indent=2, ensure_ascii=False))

@@ -20,8 +20,10 @@ Metrics are those of ``../shared/data/README.md``:
   corpus-level over the file); WER: eojeol error rate after removing the punctuation (``jiwer.wer``).
 - changed: share of cases whose output differs from the input under the CER normalisation (spacing-only changes
   do not count); ``chg+sp`` is the same under the WER normalisation (spacing changes count).
-- worse: share of cases whose own CER went up. hot recall: share of ``hotword_targets`` present in the output
-  (compared without whitespace; hotword file only).
+- worse: share of cases whose own CER went up; better: share whose own CER went down. right_broken: of the cases
+  whose input was already the reference under the CER normalisation, the share whose output is not ("–" when no
+  input was right). hot recall: share of ``hotword_targets`` present in the output (compared without whitespace;
+  hotword file only).
 
 Usage (from the repository root, in the project's venv)::
 
@@ -152,10 +154,13 @@ class Scores:
     changed: float
     changed_spacing: float
     worse: float
+    better: float
+    right_broken: float | None  # None: no input of the file was right
     hot_recall: float | None
     p50_ms: float | None
     p95_ms: float | None
     worse_ids: tuple[int, ...] = ()
+    right_broken_ids: tuple[int, ...] = ()
 
     @property
     def rel(self) -> float | None:
@@ -172,7 +177,13 @@ def score(cases: list[Case], run: SystemRun) -> Scores:
     ins_w = [wer_norm(c.text) for c in cases]
     outs_w = [wer_norm(o) for o in run.outputs]
     n = len(cases)
-    worse_ids = tuple(i for i in range(n) if case_cer(refs_c[i], outs_c[i]) > case_cer(refs_c[i], ins_c[i]) + 1e-9)
+    cer_ins = [case_cer(r, i) for r, i in zip(refs_c, ins_c)]
+    cer_outs = [case_cer(r, o) for r, o in zip(refs_c, outs_c)]
+    # the tolerance keeps float noise from counting as a change of a case's CER
+    worse_ids = tuple(i for i in range(n) if cer_outs[i] > cer_ins[i] + 1e-9)
+    better_count = sum(cer_outs[i] < cer_ins[i] - 1e-9 for i in range(n))
+    right_ids = [i for i in range(n) if ins_c[i] == refs_c[i]]
+    right_broken_ids = tuple(i for i in right_ids if outs_c[i] != refs_c[i])
     targets = [(t, outs_c[i]) for i, c in enumerate(cases) for t in c.hotword_targets]
     hot_recall = sum(cer_norm(t) in out for t, out in targets) / len(targets) if targets else None
     ms = [s * 1000.0 for s in run.seconds]
@@ -185,10 +196,13 @@ def score(cases: list[Case], run: SystemRun) -> Scores:
         changed=sum(o != i for o, i in zip(outs_c, ins_c)) / n,
         changed_spacing=sum(o != i for o, i in zip(outs_w, ins_w)) / n,
         worse=len(worse_ids) / n,
+        better=better_count / n,
+        right_broken=len(right_broken_ids) / len(right_ids) if right_ids else None,
         hot_recall=hot_recall,
         p50_ms=percentile(ms, 50) if ms else None,
         p95_ms=percentile(ms, 95) if ms else None,
         worse_ids=worse_ids,
+        right_broken_ids=right_broken_ids,
     )
 
 
@@ -288,7 +302,7 @@ class HttpService(Service):
 
     def __init__(self, start_timeout: float = 300.0) -> None:
         self.port = _free_port()
-        self.log = tempfile.NamedTemporaryFile(prefix="dev_benchmark_server_", suffix=".log", delete=False)
+        self.log = tempfile.NamedTemporaryFile(prefix="benchmark_server_", suffix=".log", delete=False)
         self.process = subprocess.Popen(
             [_venv_python(), "-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port", str(self.port),
              "--log-level", "warning", "--no-access-log"],
@@ -320,12 +334,27 @@ class HttpService(Service):
         return Path(self.log.name).read_text(encoding="utf-8", errors="replace")[-chars:]
 
     def _request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        try:
+            return self._request_once(method, path, body)
+        except (BrokenPipeError, ConnectionResetError):  # RemoteDisconnected is a ConnectionResetError
+            # uvicorn closes a keep-alive connection left idle past its timeout (5 s), as it is while the peers
+            # run on a large file: send once more on a new connection, unless the server itself is gone.
+            self.connection = None
+            if self.process.poll() is not None:
+                raise
+            return self._request_once(method, path, body)
+
+    def _request_once(self, method: str, path: str, body: bytes | None) -> tuple[int, bytes]:
         if self.connection is None:
             self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         headers = {"Content-Type": "application/json"} if body is not None else {}
-        self.connection.request(method, path, body=body, headers=headers)
-        response = self.connection.getresponse()
-        return response.status, response.read()
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+            return response.status, response.read()
+        except OSError:
+            self.connection.close()
+            raise
 
     def encode(self, request: dict[str, Any]) -> bytes:
         return json.dumps(request, ensure_ascii=False).encode("utf-8")
@@ -412,24 +441,25 @@ def measure_throughput(service: Service, batches: dict[int, list[dict[str, Any]]
 
 
 # -- reporting ------------------------------------------------------------------------------------------------
-COLUMNS = ("system", "CER in", "CER out", "rel", "WER in", "WER out", "changed", "chg+sp", "worse",
-           "hot recall", "p50 ms", "p95 ms")
+COLUMNS = ("system", "CER in", "CER out", "rel", "WER in", "WER out", "changed", "chg+sp", "worse", "better",
+           "right_broken", "hot recall", "p50 ms", "p95 ms")
 
 
-def _pct(value: float | None, signed: bool = False) -> str:
+def format_pct(value: float | None, signed: bool = False) -> str:
     if value is None:
         return "–"
     return f"{value * 100:+.1f}%" if signed else f"{value * 100:.1f}%"
 
 
-def _ms(value: float | None) -> str:
+def format_ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
 def table_rows(rows: list[Scores]) -> list[list[str]]:
-    return [[r.system, f"{r.cer_in:.4f}", f"{r.cer_out:.4f}", _pct(r.rel, signed=True), f"{r.wer_in:.4f}",
-             f"{r.wer_out:.4f}", _pct(r.changed), _pct(r.changed_spacing), _pct(r.worse), _pct(r.hot_recall),
-             _ms(r.p50_ms), _ms(r.p95_ms)] for r in rows]
+    return [[r.system, f"{r.cer_in:.4f}", f"{r.cer_out:.4f}", format_pct(r.rel, signed=True), f"{r.wer_in:.4f}",
+             f"{r.wer_out:.4f}", format_pct(r.changed), format_pct(r.changed_spacing), format_pct(r.worse),
+             format_pct(r.better), format_pct(r.right_broken), format_pct(r.hot_recall), format_ms(r.p50_ms),
+             format_ms(r.p95_ms)] for r in rows]
 
 
 SUMMARY_COLUMNS = ("file", "system", "CER in → out", "rel", "WER in → out", "changed", "worse", "hot recall",
@@ -438,8 +468,9 @@ SUMMARY_COLUMNS = ("file", "system", "CER in → out", "rel", "WER in → out", 
 
 def summary_rows(results: dict[str, list[Scores]]) -> list[list[str]]:
     """All files in one table (the one the README quotes)."""
-    return [[name, r.system, f"{r.cer_in:.3f} → {r.cer_out:.3f}", _pct(r.rel, signed=True),
-             f"{r.wer_in:.3f} → {r.wer_out:.3f}", _pct(r.changed), _pct(r.worse), _pct(r.hot_recall), _ms(r.p50_ms)]
+    return [[name, r.system, f"{r.cer_in:.3f} → {r.cer_out:.3f}", format_pct(r.rel, signed=True),
+             f"{r.wer_in:.3f} → {r.wer_out:.3f}", format_pct(r.changed), format_pct(r.worse), format_pct(r.hot_recall),
+             format_ms(r.p50_ms)]
             for name, rows in results.items() for r in rows]
 
 
@@ -476,13 +507,13 @@ def check_targets(results: dict[str, list[Scores]], throughput: dict[int, float]
 
     targets: list[Target] = []
     if clean := service("clean"):
-        targets.append(Target("clean changed", _pct(clean.changed), "≤ 0.5%", clean.changed <= 0.005))
-        targets.append(Target("clean worse", _pct(clean.worse), "≤ 0.5%", clean.worse <= 0.005))
+        targets.append(Target("clean changed", format_pct(clean.changed), "≤ 0.5%", clean.changed <= 0.005))
+        targets.append(Target("clean worse", format_pct(clean.worse), "≤ 0.5%", clean.worse <= 0.005))
     for name, goal in (("phonetic", -0.80), ("nbest", -0.90), ("hotword", -0.75)):
         if (row := service(name)) and row.rel is not None:
-            targets.append(Target(f"{name} CER rel", _pct(row.rel, signed=True), f"≤ {goal * 100:.0f}%", row.rel <= goal))
+            targets.append(Target(f"{name} CER rel", format_pct(row.rel, signed=True), f"≤ {goal * 100:.0f}%", row.rel <= goal))
     if (row := service("hotword")) and row.hot_recall is not None:
-        targets.append(Target("hotword recall", _pct(row.hot_recall), "≥ 95%", row.hot_recall >= 0.95))
+        targets.append(Target("hotword recall", format_pct(row.hot_recall), "≥ 95%", row.hot_recall >= 0.95))
     p50s = [(s.p50_ms, k.p50_ms) for name in results if (s := service(name)) and (k := kiwi(name))]
     if p50s:
         service_p50 = statistics.median(s for s, _ in p50s)
@@ -497,7 +528,7 @@ def check_targets(results: dict[str, list[Scores]], throughput: dict[int, float]
     return targets
 
 
-def _met(target: Target) -> str:
+def met_label(target: Target) -> str:
     return {True: "yes", False: "**no**", None: "n/a"}[target.met]
 
 
@@ -510,8 +541,8 @@ def markdown_report(results: dict[str, list[Scores]], counts: dict[str, int], th
         f"- date: {dt.datetime.now().astimezone().isoformat(timespec='seconds')}",
         f"- machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}",
-        f"- service: {mode}; commit {_git_commit()}",
-        f"- data: `{_display_path(args.data)}`" + (f", first {args.limit} cases per file" if args.limit else ""),
+        f"- service: {mode}; commit {git_commit()}",
+        f"- data: `{display_path(args.data)}`" + (f", first {args.limit} cases per file" if args.limit else ""),
         "- CER: punctuation `. , ? ! …` and all whitespace removed; WER: punctuation removed; corpus-level (jiwer). "
         "changed: output ≠ input under the CER normalisation; chg+sp: under the WER normalisation (spacing counts). "
         "p50/p95: latency per segment (service: one segment per request; kiwi typo: one analyze + join in process).",
@@ -529,14 +560,14 @@ def markdown_report(results: dict[str, list[Scores]], counts: dict[str, int], th
             [[str(size), f"{rate:.1f}", f"{rate / throughput[min(throughput)]:.2f}×"] for size, rate in throughput.items()],
             ("segments per request", "segments / s", "vs batch of 1")), ""]
     if targets:
-        parts += ["## Targets", "", markdown_table([[t.what, t.value, t.goal, _met(t)] for t in targets],
+        parts += ["## Targets", "", markdown_table([[t.what, t.value, t.goal, met_label(t)] for t in targets],
                                                    ("target", "measured", "goal", "met")), ""]
     if chart is not None:
         parts += [f"![CER relative change per file]({chart.name})", ""]
     return "\n".join(parts)
 
 
-def _grouped_bars(axes: Any, groups: list[str], systems: list[str], value: Callable[[str, str], float],
+def grouped_bars(axes: Any, groups: list[str], systems: list[str], value: Callable[[str, str], float],
                   fmt: str) -> None:
     """One group of bars per entry of `groups`, one bar per system, labelled with its value."""
     width = 0.8 / max(len(systems), 1)
@@ -562,13 +593,13 @@ def write_chart(results: dict[str, list[Scores]], throughput: dict[int, float], 
     systems = [s for s in SYSTEMS if any(r.system == s for rows in results.values() for r in rows)]
     noisy = [n for n in results if any(r.rel is not None for r in results[n])]
     fig, (left, middle, right) = plt.subplots(1, 3, figsize=(13, 4.2), gridspec_kw={"width_ratios": [3, 1.4, 1.4]})
-    _grouped_bars(left, noisy, systems, lambda n, s: ((r := row(n, s)) and r.rel or 0.0) * 100, "%.0f")
+    grouped_bars(left, noisy, systems, lambda n, s: ((r := row(n, s)) and r.rel or 0.0) * 100, "%.0f")
     left.set_ylabel("CER relative change, %")
     left.set_title("CER in → out (lower is better)")
     left.legend(fontsize=8)
     if "clean" in results:
         measures = {"changed": lambda r: r.changed, "worse": lambda r: r.worse}
-        _grouped_bars(middle, list(measures), systems,
+        grouped_bars(middle, list(measures), systems,
                       lambda m, s: measures[m](r) * 100 if (r := row("clean", s)) else 0.0, "%.1f")
         middle.set_ylabel("share of cases, %")
         middle.set_title("clean: over-correction")
@@ -593,17 +624,17 @@ def show_errors(name: str, cases: list[Case], run: SystemRun, scores: Scores, k:
     wrong = [i for i, c in enumerate(cases) if cer_norm(run.outputs[i]) != cer_norm(c.reference)]
     print(f"\n-- {name}: {len(wrong)} of {len(cases)} outputs differ from the reference; first {min(k, len(wrong))}:")
     for i in wrong[:k]:
-        _print_case(cases[i], run.outputs[i])
+        print_case(cases[i], run.outputs[i])
     print(f"-- {name}: {len(scores.worse_ids)} cases got worse:")
     for i in scores.worse_ids:
-        _print_case(cases[i], run.outputs[i])
+        print_case(cases[i], run.outputs[i])
 
 
-def _print_case(case: Case, output: str) -> None:
+def print_case(case: Case, output: str) -> None:
     print(f"  {case.id}\n    ref: {case.reference}\n    in : {case.text}\n    out: {output}")
 
 
-def _git_commit() -> str:
+def git_commit() -> str:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
                                 text=True, check=True).stdout.strip()
@@ -614,7 +645,7 @@ def _git_commit() -> str:
         return "unknown"
 
 
-def _display_path(path: Path) -> str:
+def display_path(path: Path) -> str:
     try:
         return os.path.relpath(path, REPO_ROOT)
     except ValueError:
@@ -638,16 +669,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def output_stem(args: argparse.Namespace) -> str:
-    """`dev_benchmark` for the full HTTP run (the committed result); a suffixed name for quick or partial runs."""
+def output_stem(args: argparse.Namespace, base: str = "dev_benchmark", all_files: Sequence[str] = FILES) -> str:
+    """`base` for the full HTTP run over `all_files` (the committed result); `base-<tags>` for quick or partial
+    runs, which `benchmarks/results/.gitignore` keeps out of git."""
     tags = []
     if args.in_process:
         tags.append("inprocess")
     if args.limit:
         tags.append(f"limit{args.limit}")
-    if args.files != ",".join(FILES):
+    if args.files != ",".join(all_files):
         tags.append(args.files.replace(",", "+"))
-    return "dev_benchmark" + "".join(f"-{t}" for t in tags)
+    return base + "".join(f"-{t}" for t in tags)
 
 
 def iterate_files(args: argparse.Namespace) -> Iterator[tuple[str, list[Case]]]:
@@ -690,7 +722,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  batch {size:>2}: {rate:7.1f} segments/s ({rate / throughput[1]:.2f}× batch 1)")
 
     targets = check_targets(results, throughput, http=not args.in_process)
-    print("\ntargets:\n" + text_table([[t.what, t.value, t.goal, _met(t)] for t in targets],
+    print("\ntargets:\n" + text_table([[t.what, t.value, t.goal, met_label(t)] for t in targets],
                                       ("target", "measured", "goal", "met")))
     if not args.no_write:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -700,7 +732,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = args.out / f"{stem}.md"
         report.write_text(markdown_report(results, {n: len(c) for n, c in files.items()}, throughput, targets, args,
                                           chart), encoding="utf-8")
-        print(f"\nwrote {_display_path(report)} and {_display_path(chart)}")
+        print(f"\nwrote {display_path(report)} and {display_path(chart)}")
     print(f"done in {time.perf_counter() - started:.0f} s")
     return 0
 

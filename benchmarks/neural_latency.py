@@ -1,15 +1,17 @@
-"""Latency of the neural tier on this CPU: a randomly initialised model of KoBART-base shape.
+"""Latency of the neural tier: a randomly initialised model of KoBART-base shape, on the CPU or a GPU.
 
-    python -m benchmarks.neural_latency [--segments 16] [--model-dir DIR] [--out benchmarks/results/neural_latency.json]
+    python -m benchmarks.neural_latency [--segments 16] [--batches 8,16] [--device auto|cpu|cuda]
+                                        [--model-dir DIR] [--out benchmarks/results/neural_latency.json]
 
 KoBART-base shape (gogamza/kobart-base-v2): 6 encoder + 6 decoder layers, d_model 768, 16 heads, FFN 3072,
-vocabulary 30000. Decoding uses the service's own generator and `ec_config.json`'s GENERATION settings
-(4 beams, no-repeat 3-grams, max_new_tokens = 1.5 × input + 8). A random model never writes </s>, so every
-segment runs to its max_new_tokens: the figures are an upper bound for segments of this length.
+vocabulary 30000. Decoding uses the service's own generator and loader (float16 on a GPU) and the GENERATION
+settings (4 beams, no-repeat 3-grams, max_new_tokens = 1.5 × input + 8). A random model never writes </s>, so
+every segment runs to its max_new_tokens: the figures are an upper bound for segments of this length.
 
 Reports the p50/p90 latency of one segment at a time, and segments per second one at a time (1 / p50) and in
-batches of 8 and 16 (one `generate` call per batch); the modes are measured in interleaved rounds and the
-medians reported. `--model-dir` measures a real model directory instead.
+each batch size of `--batches` (one `generate` call per batch; on a GPU try `--batches 8,32,128`); the modes
+are measured in interleaved rounds and the medians reported. `--device` defaults to EC_DEVICE; `--model-dir`
+measures a real model directory instead.
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ class LatencyReport:
     device: str
     torch_threads: int
     model: str
+    dtype: str
     segments: int
     mean_input_tokens: float
     max_new_tokens_rule: str
@@ -45,9 +48,8 @@ class LatencyReport:
     p50_one_at_a_time_s: float
     p90_one_at_a_time_s: float
     throughput_one_at_a_time_seg_s: float
-    throughput_batch8_seg_s: float
-    throughput_batch16_seg_s: float
-    batch16_speedup: float
+    throughput_batched_seg_s: dict[str, float]  # batch size → segments per second
+    largest_batch_speedup: float
 
 
 def kobart_base_shaped(directory: Path) -> None:
@@ -79,16 +81,16 @@ def _timed(generator, texts: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def _measure(generator, texts: list[str], rounds: int, singles_per_round: int) -> tuple[list[float], list[float], list[float]]:
-    """Interleaved rounds: a few segments one at a time, one batch of 8, one batch of 16.
+def _measure(generator, texts: list[str], rounds: int, singles_per_round: int,
+             batches: list[int]) -> tuple[list[float], dict[int, list[float]]]:
+    """Interleaved rounds: a few segments one at a time, then one call of each batch size.
 
-    Interleaving and medians, not one block per mode and totals: on a shared 2-core machine another process
-    can stall the CPU for seconds, and it should stall every mode alike rather than decide one mode's figure.
-    Returns (per-segment latencies one at a time, batch-of-8 rates, batch-of-16 rates).
+    Interleaving and medians, not one block per mode and totals: on a shared machine another process can stall
+    the CPU for seconds, and it should stall every mode alike rather than decide one mode's figure.
+    Returns (per-segment latencies one at a time, segments-per-second rates by batch size).
     """
     singles: list[float] = []
-    rate8: list[float] = []
-    rate16: list[float] = []
+    rates: dict[int, list[float]] = {size: [] for size in batches}
     cursor = 0
 
     def take(n: int) -> list[str]:
@@ -99,60 +101,70 @@ def _measure(generator, texts: list[str], rounds: int, singles_per_round: int) -
 
     for _ in range(rounds):
         singles.extend(_timed(generator, take(1)) for _ in range(singles_per_round))
-        rate8.append(8 / _timed(generator, take(8)))
-        rate16.append(16 / _timed(generator, take(16)))
-    return singles, rate8, rate16
+        for size in batches:
+            rates[size].append(size / _timed(generator, take(size)))
+    return singles, rates
 
 
-def run(segments: int, model_dir: Path | None, rounds: int = 4) -> LatencyReport:
+def run(segments: int, model_dir: Path | None, rounds: int = 4, batches: tuple[int, ...] = (8, 16),
+        device_name: str | None = None) -> LatencyReport:
     import platform
 
     import torch
 
     from config import load_settings
-    from service.neural.loader import load_seq2seq
+    from service.neural.loader import load_seq2seq, resolve_device
     from service.neural.refiner import KoBartGenerator
 
     settings = load_settings()
     torch.set_num_threads(settings.TORCH_THREADS)
+    device = resolve_device(device_name or settings.DEVICE)
     with tempfile.TemporaryDirectory() as tmp:
         directory = model_dir or Path(tmp)
         if model_dir is None:
             kobart_base_shaped(directory)
-        loaded = load_seq2seq(directory)
-    generator = KoBartGenerator(loaded.model, loaded.tokenizer, settings.GENERATION)
-    texts = [SENTENCES[i % len(SENTENCES)] for i in range(segments)]
+        loaded = load_seq2seq(directory, device=device)
+    largest = max(batches)
+    generator = KoBartGenerator(loaded.model, loaded.tokenizer, settings.GENERATION, batch_size=largest)
+    texts = [SENTENCES[i % len(SENTENCES)] for i in range(max(segments, largest))]
     lengths = [len(loaded.tokenizer(t, add_special_tokens=False)["input_ids"]) + 2 for t in texts]
 
     generator.generate(texts[:2])  # warm-up: first-call allocations are not part of serving
-    latencies, rate8, rate16 = _measure(generator, texts, rounds, max(1, segments // rounds))
+    generator.generate(texts[:largest])
+    latencies, rates = _measure(generator, texts, rounds, max(1, segments // rounds), sorted(batches))
     one = 1.0 / statistics.median(latencies)
-    batch8, batch16 = statistics.median(rate8), statistics.median(rate16)
+    batched = {str(size): round(statistics.median(values), 3) for size, values in rates.items()}
     g = settings.GENERATION
+    where = (torch.cuda.get_device_name(device) if device.type == "cuda"
+             else f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads")
     return LatencyReport(
-        device=f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads",
+        device=where,
         torch_threads=torch.get_num_threads(),
         model=str(model_dir) if model_dir else "random BART, KoBART-base shape (6+6 layers, d768, vocab 30000)",
+        dtype=str(loaded.model.dtype),
         segments=len(latencies), mean_input_tokens=round(statistics.mean(lengths), 1),
         max_new_tokens_rule=f"{g.max_new_tokens_ratio} x input + {g.max_new_tokens_extra}", num_beams=g.num_beams,
         p50_one_at_a_time_s=round(statistics.median(latencies), 3),
         p90_one_at_a_time_s=round(statistics.quantiles(latencies, n=10)[-1], 3),
-        throughput_one_at_a_time_seg_s=round(one, 3), throughput_batch8_seg_s=round(batch8, 3),
-        throughput_batch16_seg_s=round(batch16, 3), batch16_speedup=round(batch16 / one, 2))
+        throughput_one_at_a_time_seg_s=round(one, 3), throughput_batched_seg_s=batched,
+        largest_batch_speedup=round(batched[str(largest)] / one, 2))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.neural_latency", description=__doc__.split("\n")[0])
     parser.add_argument("--segments", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds (medians are reported)")
+    parser.add_argument("--batches", default="8,16", help="batch sizes to measure, comma-separated")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None, help="default: EC_DEVICE")
     parser.add_argument("--model-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "neural_latency.json")
     args = parser.parse_args(argv)
-    report = run(args.segments, args.model_dir, args.rounds)
+    batches = tuple(int(size) for size in args.batches.split(",") if size.strip())
+    report = run(args.segments, args.model_dir, args.rounds, batches, args.device)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(asdict(report), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(asdict(report), indent=2, ensure_ascii=False))
-    return 0 if report.batch16_speedup >= 3.0 else 1
+    return 0 if report.largest_batch_speedup >= 3.0 else 1
 
 
 if __name__ == "__main__":

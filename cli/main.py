@@ -1,16 +1,19 @@
 """Correct subtitle files and recogniser outputs in process, with the same pipeline the service runs.
 
-    python -m cli correct INPUT [-o OUTPUT] [--hotwords-file F] [--lexicon-file F]
+    ec-cli correct INPUT [-o OUTPUT] [--hotwords-file F] [--lexicon-file F]      (or: python -m cli ...)
 
 INPUT is one file or a folder. Files: `.srt`, `.vtt`, `.json` (Whisper verbose_json, a Vosk result, or an
 /ec/correct request) and `.jsonl` (one /ec/correct request a line; answered one response a line). A file's
-output goes to OUTPUT, or beside it as `NAME.corrected.EXT`; a folder's files go beside themselves or, with
-`-o DIR`, into DIR under the same relative paths.
+output goes to OUTPUT (a folder when it exists as one or ends with "/": the file keeps its name there), or
+beside it as `NAME.corrected.EXT`; a folder's files go beside themselves or, with `-o DIR`, into DIR under the
+same relative paths. Outputs of an earlier run (`NAME.corrected.EXT`) are never taken as inputs; a second run
+writes them again.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,6 +22,7 @@ from typing import Any, Callable
 
 from tqdm import tqdm
 
+SCRIPT_NAME = "ec-cli"  # the console script pyproject.toml installs
 SUFFIXES = (".srt", ".vtt", ".json", ".jsonl")
 CORRECTED_MARK = ".corrected"
 
@@ -30,6 +34,7 @@ class FileReport:
     kind: str = ""
     segments: int = 0
     changed: int = 0
+    punctuated: int = 0  # of the changed, those whose only change is a mark (status "punctuated")
     sources: Counter = field(default_factory=Counter)
     examples: list[tuple[str, str]] = field(default_factory=list)
     error: str | None = None
@@ -154,9 +159,10 @@ class Corrector:
             results.extend(self.pipeline.correct(batch, terms))
             self.on_progress(len(batch))
         report.segments += len(results)
-        for r in results:
-            if r.corrected != r.original:
+        for r in results:  # counted by the status the response carries, so the two agree
+            if r.status in ("corrected", "punctuated"):
                 report.changed += 1
+                report.punctuated += r.status == "punctuated"
                 report.sources.update(e.source for e in r.edits)
                 report.examples.append((r.original, r.corrected))
         return CorrectionResponse(request_id=request.request_id, model_version=request.model_version,
@@ -174,13 +180,41 @@ class Corrector:
                 report.examples.append((str(segment.get("original_text", "")).strip(), str(after).strip()))
 
 
+class UsageError(Exception):
+    """A mistake in the command line or its files, reported as one line (exit status 2)."""
+
+
 def build_pipeline():
     """The service's pipeline, in this process (no server): settings, models, pipeline, as app.py does."""
-    from config import load_settings
+    from config import ConfigError, load_settings
     from service.pipeline import CorrectionPipeline
     from service.resources import load_resources
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
     return CorrectionPipeline(load_resources(settings), settings), settings
+
+
+def terms_from(option: str, path: str | None) -> tuple[str, ...]:
+    try:
+        return read_terms(path)
+    except FileNotFoundError:
+        raise UsageError(f"{option} {path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{option} {path}: a folder, not a file of terms") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{option} {path}: cannot be read as UTF-8 text ({exc})") from None
+
+
+def single_target(source: Path, output: str | None) -> Path:
+    """Where one file's correction goes: OUTPUT, into OUTPUT when it is a folder, or beside the source."""
+    if output is None:
+        return output_for(source, None, None)
+    out = Path(output)
+    if out.is_dir() or output.endswith(("/", os.sep)):
+        return out / source.name
+    return out
 
 
 def summarise(reports: list[FileReport], show: int) -> str:
@@ -189,7 +223,8 @@ def summarise(reports: list[FileReport], show: int) -> str:
         if r.error:
             lines.append(f"FAILED  {r.path}: {r.error}")
             continue
-        lines.append(f"{r.changed:>4}/{r.segments:<5} changed  {r.path} ({r.kind}) -> {r.output}")
+        only_marks = f" ({r.punctuated} punctuation only)" if r.punctuated else ""
+        lines.append(f"{r.changed:>4}/{r.segments:<5} changed{only_marks}  {r.path} ({r.kind}) -> {r.output}")
         for before, after in r.examples[:show]:
             lines.append(f"          - {before}")
             lines.append(f"          + {after}")
@@ -204,25 +239,22 @@ def summarise(reports: list[FileReport], show: int) -> str:
 def cmd_correct(args: argparse.Namespace) -> int:
     source = Path(args.input)
     if not source.exists():
-        print(f"error: {source} does not exist", file=sys.stderr)
-        return 2
+        raise UsageError(f"{source} does not exist")
     out = Path(args.output) if args.output else None
     if source.is_dir():
         files = find_inputs(source)
         if out is not None and out.exists() and not out.is_dir():
-            print(f"error: -o {out} must be a folder when INPUT is a folder", file=sys.stderr)
-            return 2
+            raise UsageError(f"-o {out} must be a folder when INPUT is a folder")
         jobs = [(f, output_for(f, source, out)) for f in files]
     else:
         if source.suffix.lower() not in SUFFIXES:
-            print(f"error: {source}: not one of {', '.join(SUFFIXES)}", file=sys.stderr)
-            return 2
-        target = out / source.name if out is not None and out.is_dir() else (out or output_for(source, None, None))
-        jobs = [(source, target)]
+            raise UsageError(f"{source}: not one of {', '.join(SUFFIXES)}")
+        jobs = [(source, single_target(source, args.output))]
     if not jobs:
         print(f"no {', '.join(SUFFIXES)} files under {source}", file=sys.stderr)
         return 1
-    hotwords, lexicon = read_terms(args.hotwords_file), read_terms(args.lexicon_file)
+    hotwords = terms_from("--hotwords-file", args.hotwords_file)
+    lexicon = terms_from("--lexicon-file", args.lexicon_file)
     pipeline, settings = build_pipeline()
     quiet = args.quiet
     file_bar = tqdm(total=len(jobs), desc="files", unit="file", position=0, disable=quiet, file=sys.stderr)
@@ -248,11 +280,13 @@ def cmd_correct(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cli", description=__doc__.split("\n\n")[0])
+    prog = SCRIPT_NAME if sys.argv and Path(sys.argv[0]).name == SCRIPT_NAME else "python -m cli"
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     correct = commands.add_parser("correct", help="correct a file or every such file in a folder")
     correct.add_argument("input", metavar="INPUT", help="an .srt, .vtt, .json or .jsonl file, or a folder")
-    correct.add_argument("-o", "--output", metavar="OUTPUT", help="output file, or folder for a folder input")
+    correct.add_argument("-o", "--output", metavar="OUTPUT",
+                         help="output file, or a folder (an existing one, or a path ending in /)")
     correct.add_argument("--hotwords-file", metavar="F", help="terms likely in the recording, one a line")
     correct.add_argument("--lexicon-file", metavar="F", help="domain vocabulary, one term a line")
     correct.add_argument("--batch-size", type=int, default=32, help="segments per pipeline call (default 32)")
@@ -260,6 +294,10 @@ def main(argv: list[str] | None = None) -> int:
                          help="changed cues/segments to show per file in the summary (default 3)")
     correct.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
-    if args.command == "correct":
-        return cmd_correct(args)
+    try:
+        if args.command == "correct":
+            return cmd_correct(args)
+    except UsageError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
     return 2

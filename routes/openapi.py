@@ -2,9 +2,9 @@
 
 FastAPI documents a 422 body it does not send here (our handler names the field; see routes/errors.py) and
 knows nothing of the middleware's answers. This post-processing, generic over every route, documents:
-the error body (`ErrorResponse`) for 422 (also unparseable bodies); 400 (a broken Content-Length) and 413
-(size and depth limits) on operations with a body;
-503 on those too (the worker pool's back-pressure); 401 on everything but the health checks.
+the error body (`ErrorResponse`) for 422 (a malformed request, including a body that is not JSON at all);
+on operations with a body, 413 (size limits), 503 (the worker pool's back-pressure) and 400 only for what
+really gets it, a Content-Length header that is not a number; 401 on everything but the health checks.
 """
 from __future__ import annotations
 
@@ -46,11 +46,10 @@ def install_openapi(app: FastAPI) -> None:
                     if code in responses and (code == "422" or "content" not in responses[code]):
                         responses[code] = {**responses[code], "content": _response("")["content"]}
                 if "requestBody" in operation:
-                    # Unparseable bodies (bad JSON, invalid UTF-8, huge integers) are 422 like other
-                    # malformed requests; 400 is only a Content-Length header that is not a number.
-                    responses.setdefault("400", _response("Content-Length header is not a number"))
+                    responses.setdefault("400", _response("Content-Length header that is not a number"))
                     responses.setdefault("413", _response("Body or a field over a configured bound"))
-                    responses.setdefault("422", _response("Malformed request; the message names the field"))
+                    responses.setdefault("422", _response(
+                        "Malformed request, or a body that is not JSON; the message names the field"))
                     responses.setdefault("503", _response(
                         "Every worker busy and the queue full; retry later",
                         {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}))

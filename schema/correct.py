@@ -6,7 +6,8 @@ from typing import Annotated, Any, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from service.types import Edit, Hypothesis, SegmentInput, SegmentResult, TermLists, WordEvidence
+from service.types import (Edit, EditSource, Hypothesis, SegmentInput, SegmentResult, SegmentStatus, TermLists,
+                           WordEvidence)
 
 
 def _not_boolean(value: Any) -> Any:
@@ -136,7 +137,7 @@ class EditOut(BaseModel):
     end: int
     before: str
     after: str
-    source: str
+    source: EditSource
     score: float = 0.0
 
     @classmethod
@@ -154,7 +155,7 @@ class SegmentOut(BaseModel):
     gain: float
     corrected: str
     edits: list[EditOut]
-    status: str = "corrected"
+    status: SegmentStatus = "corrected"
 
     @classmethod
     def of(cls, result: SegmentResult) -> "SegmentOut":

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
-from service.candidates import strip_punctuation
+from service.text import strip_punctuation
 
 
 @dataclass(frozen=True)

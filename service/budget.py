@@ -14,9 +14,9 @@ from __future__ import annotations
 import time
 from typing import Callable, Protocol, Sequence
 
-from service.types import SegmentInput, SegmentResult, TermLists
+from service.types import SegmentInput, SegmentResult, SegmentStatus, TermLists
 
-TIMEOUT_STATUS = "timeout"
+TIMEOUT_STATUS: SegmentStatus = "timeout"
 
 StageObserver = Callable[[str, float], None]
 
@@ -26,7 +26,7 @@ class Corrector(Protocol):
                 deadline: float | None = None) -> list[SegmentResult]: ...
 
 
-def unchanged(segment: SegmentInput, status: str = TIMEOUT_STATUS) -> SegmentResult:
+def unchanged(segment: SegmentInput, status: SegmentStatus = TIMEOUT_STATUS) -> SegmentResult:
     """A segment the pipeline did not reach: original text, no edits."""
     return SegmentResult(segment.id, segment.text, segment.text, 0.0, segment.text, [], segment.start,
                          segment.end, status)

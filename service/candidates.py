@@ -1,215 +1,282 @@
-"""Stage 2 — candidates: alternatives for the suspect spans, assembled into whole sentences.
+"""Stage 2 — candidates: span edits that may correct the text, each with the facts that speak for it.
 
-Three sources propose span edits:
-- hotword and domain-lexicon terms that sound like an eojeol's leading noun (`term_edits`);
-- the recogniser's own n-best hypotheses, aligned span by span (`nbest_span_edits`);
-- spelling repairs of pronunciation-spelled words (`spelling_repair`, through Kiwi's typo model).
-`sentence_candidates` combines them into whole sentences for the reranker.
+Four sources propose edits, all in the text's own offsets:
+- **nbest** — hypothesis fusion: the text and its alternatives (an n-best list, other recognisers' outputs)
+  aligned into one confusion network (`service/fusion.py`); every other alternative of a slot is an edit,
+  with the share of belief that carries it;
+- **hotword / lexicon** — terms that sound like a stretch of the text (`service/terms.py`);
+- **spelling** — Kiwi's readings of the text with pronunciation and typo repairs (`service/spelling.py`'s typo
+  model), one edit per eojeol, and the non-word repairs that need no model: a particle made to agree with its
+  noun, jamo written apart composed into syllables.
+Bundles group the edits that belong together: each alternative hypothesis as a whole, and the slot-by-slot
+consensus of all of them. `propose` is the stage's one entry point; the reranker chooses
+(`service/rerank.py`).
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Callable, Sequence
 
-import numpy as np
-from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from service.kiwi_lm import Analysis
-from service.particles import agree
-from service.phonology import compose, decompose, family_key, final_consonant, key_distance, sound_key
-from service.text_spans import apply_edits, eojeols
-from service.types import Candidate, Hypothesis, SpanEdit, SuspectSpan
+from service.fusion import ConfusionNetwork, build_network, content
+from service.kiwi_lm import Analysis, KiwiToolkit
+from service.particles import agree, is_particle_form, particle_positions
+from service.phonology import sound_distance
+from service.spelling import compose_loose_jamo, respell_ending
+from service.terms import TermIndex, find_terms
+from service.text import compact, strip_punctuation
+from service.text_spans import eojeols
+from service.types import EditFacts, EditSource, Hypothesis, SpanEdit, SuspectSpan
 
-_PUNCTUATION = re.compile(r"[.,?!…·~\"'“”‘’()\[\]]")
+_NOUN_TAGS = ("NNG", "NNP", "NNB", "NR", "NP", "XSN")
+# When two sources propose the same edit, the edit is named after the more specific one (a meeting term
+# the n-best list also offers is the term's doing).
+_SOURCE_PRIORITY: tuple[EditSource, ...] = ("hotword", "lexicon", "nbest", "spelling")
 
 
 @dataclass(frozen=True)
-class TermIndex:
-    """Hotwords or lexicon terms with their sound keys, built once per request.
+class CandidateRequest:
+    """What the candidate stage knows of one segment."""
 
-    `best_for_word` remembers each eojeol's answer: the candidate sentences of one request share most words.
-    """
-
-    terms: tuple[str, ...]
-    keys: tuple[str, ...]
-    family_keys: tuple[str, ...]  # keys with tension/aspiration folded: their distance bounds the real one
-    budgets: np.ndarray  # how far (in jamo edits) a piece may sound from each term
-    source: str
-    best_for_word: dict[str, tuple[float, str] | None] = field(default_factory=dict, compare=False)
-
-    @classmethod
-    def build(cls, terms: tuple[str, ...], source: str, max_distance: float) -> "TermIndex":
-        usable = tuple(t for t in dict.fromkeys(t.strip() for t in terms if t and t.strip()) if sound_key(t))
-        keys = tuple(sound_key(t) for t in usable)
-        budgets = np.array([max_distance * len(k) for k in keys], dtype=float)
-        return cls(usable, keys, tuple(family_key(k) for k in keys), budgets, source)
+    text: str
+    first: Hypothesis  # the text itself as the recogniser's hypothesis (its confidence or score)
+    alternatives: tuple[Hypothesis, ...]  # the other hypotheses worth hearing (no fillers, not the text)
+    confidences: Sequence[float | None]  # per character of `text`
+    suspects: Sequence[SuspectSpan]
+    analysis: Analysis  # Kiwi's reading of `text`
 
 
-def introduces_term(before: str, after: str, terms: tuple[str, ...]) -> bool:
-    """True when `after` holds one of `terms` that `before` did not."""
-    return any(term and term in after and term not in before for term in terms)
+@dataclass
+class CandidateSet:
+    """One segment's proposals: single edits, and bundles of them (indexes into `edits`) that go together."""
+
+    edits: list[SpanEdit] = field(default_factory=list)
+    bundles: list[tuple[int, ...]] = field(default_factory=list)
 
 
-def strip_punctuation(text: str) -> str:
-    return " ".join(_PUNCTUATION.sub(" ", text).split())
+@dataclass(frozen=True)
+class ProposalLimits:
+    spelling_readings: int = 2
+    max_edits: int = 48
+    centrality: float = 8.0  # how much agreement with the other hypotheses weighs them (service/fusion.py)
 
 
-# --- n-best --------------------------------------------------------------------------------------------
-
-def is_filler(hypothesis: str, better: list[str]) -> bool:
-    """A filler alternative only reorders words or adds/removes punctuation of a better-ranked hypothesis."""
-    bare = strip_punctuation(hypothesis)
-    words = bare.split()
-    for other in better:
-        other_bare = strip_punctuation(other)
-        if bare == other_bare:
-            return True
-        other_words = other_bare.split()
-        if sorted(words) == sorted(other_words) and words != other_words:
-            return True
-    return False
-
-
-def nbest_alternatives(text: str, nbest: tuple[Hypothesis, ...], limit: int) -> list[Hypothesis]:
-    """The n-best hypotheses worth scoring: not the text itself, not fillers, best ranks first."""
-    kept: list[Hypothesis] = []
-    seen = [text]
-    for hypothesis in sorted(nbest, key=lambda h: h.rank)[: limit + 1]:
-        candidate = hypothesis.text.strip()
-        if not candidate or candidate in seen:
+def propose(requests: Sequence[CandidateRequest], kiwi: KiwiToolkit, hotwords: TermIndex, lexicon: TermIndex,
+            limits: ProposalLimits = ProposalLimits(),
+            still_in_time: Callable[[], bool] = lambda: True) -> list[CandidateSet | None]:
+    """Every segment's proposals; None for a segment reached after `still_in_time()` turned false."""
+    readings = kiwi.typo_readings([r.text for r in requests], top_n=limits.spelling_readings)
+    sets: list[CandidateSet | None] = []
+    for request, text_readings in zip(requests, readings):
+        if not still_in_time():
+            sets.append(None)
             continue
-        if is_filler(candidate, seen):
-            seen.append(candidate)
+        network = (build_network(request.first, request.alternatives, limits.centrality)
+                   if request.alternatives else None)
+        facts = _FactFinder(request, contested_confidences(request.confidences, network))
+        proposals = _ProposalPool(facts)
+        if network is not None:
+            for slot_edits in fusion_edits(network):
+                proposals.add_all(slot_edits)
+        particles = particle_positions(request.analysis.morphemes)
+        for index in (hotwords, lexicon):
+            for match in find_terms(request.text, index, particles.__contains__):
+                proposals.add(match.start, match.end, match.after, match.source,
+                              term_distance=match.distance, term_sounds=match.sounds)
+        for reading in text_readings:
+            for start, end, after, cost in spelling_repairs(request.text, reading, kiwi.join):
+                proposals.add(start, end, after, "spelling", typo_cost=cost)
+        # What these repair is a non-word by construction: a particle that disagrees with its noun, jamo
+        # apart, an ending spelled by ear.
+        for start, end, after in agreement_repairs(request.text, request.analysis):
+            proposals.add(start, end, after, "spelling", agreement=True, nonword=True)
+        for start, end, after in rule_repairs(request.text):
+            proposals.add(start, end, after, "spelling", nonword=True)
+        candidate_set = proposals.finish(limits.max_edits)
+        if network is not None:
+            candidate_set.bundles = fusion_bundles(network, request.text, candidate_set.edits)
+        sets.append(candidate_set)
+    return sets
+
+
+# --- facts ---------------------------------------------------------------------------------------------
+
+class _FactFinder:
+    """The facts every edit of one segment shares the sources of: confidences, suspects, sounds."""
+
+    def __init__(self, request: CandidateRequest, confidences: Sequence[float | None]) -> None:
+        self.request = request
+        self.confidences = confidences
+
+    def __call__(self, start: int, end: int, after: str, **source_facts) -> EditFacts:
+        text = self.request.text
+        before = text[start:end]
+        values = [c for c in self.confidences[start:end] if c is not None]
+        overlapping = [s for s in self.request.suspects if s.start < max(end, start + 1) and s.end > start]
+        distance = sound_distance(before, after)
+        old, new = compact(strip_punctuation(before)), compact(strip_punctuation(after))
+        facts = {"nonword": any(s.nonword for s in overlapping), "unknown": any(s.unknown for s in overlapping)}
+        facts.update(source_facts)
+        return EditFacts(
+            letters_changed=Levenshtein.distance(old, new),
+            length_change=len(new) - len(old),
+            confidence=sum(values) / len(values) if values else None,
+            pronounced=distance == 0.0,
+            sound_distance=distance,
+            **facts,
+        )
+
+
+def contested_confidences(confidences: Sequence[float | None],
+                          network: ConfusionNetwork | None) -> list[float | None]:
+    """Per character, the recogniser's confidence, lowered where the hypotheses disagree: a slot that only
+    part of the belief carries is no surer than that part (the n-best posterior of its letters)."""
+    adjusted = list(confidences)
+    if network is None:
+        return adjusted
+    for slot in network.slots:
+        if not slot.alternatives:
             continue
-        seen.append(candidate)
-        kept.append(Hypothesis(candidate, hypothesis.rank, hypothesis.score, hypothesis.confidence))
-    return kept
+        for i in range(slot.start, slot.end):
+            c = adjusted[i]
+            adjusted[i] = slot.own_share if c is None else min(c, slot.own_share)
+    return adjusted
 
 
-def _eojeol_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    while start > 0 and not text[start - 1].isspace():
-        start -= 1
-    while end < len(text) and not text[end].isspace():
-        end += 1
-    return start, end
+class _ProposalPool:
+    """Edits of one segment, one per (span, replacement): the first source to propose it keeps it, with the
+    facts of every source that proposed it merged (a term the n-best list also offers has both)."""
+
+    def __init__(self, facts: _FactFinder) -> None:
+        self.facts = facts
+        self.edits: dict[tuple[int, int, str], SpanEdit] = {}
+
+    def add(self, start: int, end: int, after: str, source: EditSource, **source_facts) -> None:
+        text = self.facts.request.text
+        if text[start:end] == after:
+            return
+        key = (start, end, after)
+        known = self.edits.get(key)
+        if known is None:
+            self.edits[key] = SpanEdit(start, end, after, source, self.facts(start, end, after, **source_facts))
+            return
+        merged = {name: value for name, value in source_facts.items() if value}
+        # A repair another source also offers is no guess of Kiwi's typo model: its typo price goes.
+        merged["typo_cost"] = source_facts.get("typo_cost", 0.0) if known.facts.typo_cost else 0.0
+        stronger = min(known.source, source, key=_SOURCE_PRIORITY.index)
+        self.edits[key] = replace(known, source=stronger, facts=replace(known.facts, **merged))
+
+    def add_all(self, edits: list[tuple[int, int, str, dict]]) -> None:
+        for start, end, after, source_facts in edits:
+            self.add(start, end, after, "nbest", **source_facts)
+
+    def finish(self, max_edits: int) -> CandidateSet:
+        edits = list(self.edits.values())
+        # The strongest first, by the kind of evidence, when there are more than the reranker may weigh.
+        edits.sort(key=lambda e: (-e.facts.votes_for, e.facts.term_distance if e.facts.term_distance is not None
+                                  else 99.0, e.facts.typo_cost, e.start))
+        return CandidateSet(edits[:max_edits])
 
 
-def nbest_span_edits(text: str, hypothesis: str) -> list[SpanEdit]:
-    """Where `hypothesis` differs from `text`, one edit per differing stretch, widened to whole eojeols."""
-    regions: list[tuple[int, int, int, int]] = []
-    for op in Levenshtein.opcodes(text, hypothesis):
-        if op.tag == "equal":
-            continue
-        start, end = _eojeol_bounds(text, op.src_start, op.src_end)
-        h_start, h_end = _eojeol_bounds(hypothesis, op.dest_start, op.dest_end)
-        if regions and start <= regions[-1][1]:
-            previous = regions[-1]
-            regions[-1] = (previous[0], max(previous[1], end), previous[2], max(previous[3], h_end))
-        else:
-            regions.append((start, end, h_start, h_end))
-    return [SpanEdit(s, e, hypothesis[hs:he], "nbest") for s, e, hs, he in regions
-            if text[s:e] != hypothesis[hs:he]]
+# --- fusion ---------------------------------------------------------------------------------------------
+
+def fusion_edits(network: ConfusionNetwork) -> list[list[tuple[int, int, str, dict]]]:
+    """Per slot, the alternatives the other hypotheses put there, with the text's own marks kept around them."""
+    per_slot = []
+    text = network.text
+    for slot in network.slots:
+        own = text[slot.start:slot.end]
+        lead, trail = _marks_around(own)
+        edits = []
+        for alternative in slot.alternatives:
+            after = (lead + alternative.text + trail) if alternative.text else ""
+            edits.append((slot.start, slot.end, after,
+                          {"votes_for": alternative.share, "votes_against": slot.own_share}))
+        per_slot.append(edits)
+    return per_slot
 
 
-# --- hotwords and lexicon ------------------------------------------------------------------------------
-
-def _undo_liaison(term: str, suffix: str) -> str:
-    """If the term's final consonant was carried into the suffix (방버블 → 방법 + 블), give it back (을)."""
-    coda = final_consonant(term)
-    first = decompose(suffix[0]) if suffix else None
-    if not coda or first is None or first.onset == "ㅇ":
-        return suffix
-    carried = {"ㄺ": "ㄱ", "ㄻ": "ㅁ", "ㄼ": "ㅂ", "ㄳ": "ㅅ", "ㅄ": "ㅅ", "ㄵ": "ㅈ", "ㄽ": "ㅅ", "ㄾ": "ㅌ",
-               "ㄿ": "ㅍ"}.get(coda, coda)
-    plain = {"ㄲ": "ㄱ", "ㅆ": "ㅅ"}.get(carried, carried)
-    if first.onset in (carried, plain, {"ㄷ": "ㅈ", "ㅌ": "ㅊ"}.get(carried, "")):
-        return compose("ㅇ", first.vowel, first.coda) + suffix[1:]
-    return suffix
-
-
-def _closest_term_rewrite(word: str, index: TermIndex) -> tuple[float, str] | None:
-    """The eojeol rewritten around the term that sounds most like part of it, with its sound distance."""
-    if any(term in word for term in index.terms):
-        return None
-    # The term may stand anywhere in the eojeol (농협가드 → 농협카드), followed by its particles. Every piece
-    # of the eojeol is compared with every term at once (rapidfuzz, in C++); the loose (family) distance never
-    # exceeds the real one, so it safely picks the few pairs worth a closer look.
-    pieces = [(b, e) for b in range(len(word)) for e in range(b + 1, len(word) + 1)]
-    piece_keys = [sound_key(word[b:e]) for b, e in pieces]
-    loose = process.cdist([family_key(k) for k in piece_keys], index.family_keys, scorer=Levenshtein.distance,
-                          workers=1)
-    word_key = sound_key(word)
-    best: tuple[tuple, str] | None = None
-    for piece_at, term_at in zip(*np.nonzero(loose <= index.budgets[None, :] + 1.0)):
-        term, budget = index.terms[term_at], index.budgets[term_at]
-        if key_distance(piece_keys[piece_at], index.keys[term_at]) > budget + 1.0:
-            continue
-        begin, split = pieces[piece_at]
-        for suffix in {word[split:], _undo_liaison(term, word[split:])}:
-            replacement = word[:begin] + term + agree(term, suffix)
-            if replacement == word:
-                continue
-            distance = key_distance(sound_key(replacement), word_key)
-            if distance > budget:
-                continue
-            rank = (distance, abs(len(replacement) - len(word)), replacement)
-            if best is None or rank < best[0]:
-                best = (rank, replacement)
-    return None if best is None else (best[0][0], best[1])
+def fusion_bundles(network: ConfusionNetwork, text: str, edits: list[SpanEdit]) -> list[tuple[int, ...]]:
+    """Each alternative hypothesis as a bundle of the slot edits it makes, and the consensus: in every slot,
+    the alternative the hypotheses believe more than the text's own letters."""
+    by_slot_content: dict[tuple[int, str], int] = {}
+    for i, edit in enumerate(edits):
+        if edit.source == "nbest" or edit.facts.votes_for:
+            by_slot_content.setdefault((edit.start, content(edit.after)), i)
+    bundles: list[tuple[int, ...]] = []
+    for choices in network.choices:
+        bundle = tuple(i for slot, said in zip(network.slots, choices)
+                       if (i := by_slot_content.get((slot.start, said))) is not None)
+        if bundle:
+            bundles.append(bundle)
+    consensus = tuple(i for slot in network.slots if slot.alternatives
+                      and slot.alternatives[0].share > slot.own_share
+                      and (i := by_slot_content.get((slot.start, content(slot.alternatives[0].text)))) is not None)
+    if consensus:
+        bundles.append(consensus)
+    return list(dict.fromkeys(b for b in bundles if len(b) > 1))
 
 
-def term_edits(text: str, suspects: list[SuspectSpan], index: TermIndex, min_doubt: float) -> list[SpanEdit]:
-    """Rewrite each doubtful eojeol around a term that sounds like part of it, its particle made to agree."""
-    if not index.terms:
-        return []
-    edits: list[SpanEdit] = []
-    for span in suspects:
-        if not span.has_noun:
-            continue
-        if span.text not in index.best_for_word:
-            index.best_for_word[span.text] = _closest_term_rewrite(span.text, index)
-        best = index.best_for_word[span.text]
-        if best is not None and (span.doubt >= min_doubt or best[0] == 0.0):
-            distance, replacement = best
-            edits.append(SpanEdit(span.start, span.end, replacement, index.source, -distance))
-    return edits
+def _marks_around(word: str) -> tuple[str, str]:
+    stripped = strip_punctuation(word)
+    if not stripped:
+        return "", ""
+    first = word.find(stripped.split()[0][0])
+    last = word.rfind(stripped.split()[-1][-1])
+    return word[:first], word[last + 1:]
 
 
-# --- spelling repairs -----------------------------------------------------------------------------------
+# --- spelling and non-word repairs -------------------------------------------------------------------------
 
-def spelling_edits(text: str, reading: Analysis, join) -> list[SpanEdit]:
-    """One edit per eojeol in which Kiwi undid a typo; the rest of the text stays as it was written."""
-    edits: list[SpanEdit] = []
+def spelling_repairs(text: str, reading: Analysis, join) -> list[tuple[int, int, str, float]]:
+    """One repair per eojeol in which Kiwi undid a typo, with its typo cost. Only the repaired morphemes and
+    their neighbours are rejoined; the rest of the eojeol stays as written (joining all of it would also
+    contract what was right: 되었으나 → 됐으나)."""
+    repairs = []
     for word in eojeols(text):
         inside = [m for m in reading.morphemes if m.start < word.end and m.end > word.start]
         if not inside or all(m.typo_cost == 0 for m in inside):
             continue
         if inside[0].start < word.start or inside[-1].end > word.end:
             continue  # a reading that runs across a space is not a repair of this eojeol alone
-        head, tail = text[word.start:inside[0].start], text[inside[-1].end:word.end]
+        repaired = [i for i, m in enumerate(inside) if m.typo_cost]
+        first, last = max(0, repaired[0] - 1), min(len(inside) - 1, repaired[-1] + 1)
+        head, tail = text[word.start:inside[first].start], text[inside[last].end:word.end]
         # Kiwi's join may space the morphemes apart; the respelling keeps the speaker's spacing (spacing is
         # the refine stage's business, and a split like 회의 을 is not a repair).
-        rebuilt = "".join((head + join(list(inside)) + tail).split())
+        rebuilt = compact(head + join(list(inside[first:last + 1])) + tail)
         if rebuilt != word.text:
-            edits.append(SpanEdit(word.start, word.end, rebuilt, "spelling",
-                                  -sum(m.typo_cost for m in inside)))
-    return edits
+            repairs.append((word.start, word.end, rebuilt, sum(m.typo_cost for m in inside)))
+    return repairs
 
 
-# --- assembling sentences ------------------------------------------------------------------------------
+def agreement_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, str]]:
+    """A particle right after a noun, in Kiwi's reading, that disagrees with the noun's final sound
+    (세 가지을 → 세 가지를). Only particles: a verb or ending after a noun is left as it is (일정 가서)."""
+    repairs = []
+    particles = particle_positions(analysis.morphemes)
+    morphemes = analysis.morphemes
+    for word in eojeols(text):
+        for i, m in enumerate(morphemes):
+            if not (word.start < m.start < word.end) or m.start not in particles or not is_particle_form(m.form):
+                continue
+            before = morphemes[i - 1] if i else None
+            if before is None or before.end != m.start or not before.tag.startswith(_NOUN_TAGS):
+                continue
+            noun, suffix = text[word.start:m.start], text[m.start:word.end]
+            agreed = agree(noun, suffix)
+            if agreed != suffix:
+                repairs.append((word.start, word.end, noun + agreed))
+    return repairs
 
-def non_overlapping(edits: list[SpanEdit]) -> list[SpanEdit]:
-    """The best-scored edits that do not overlap one another."""
-    chosen: list[SpanEdit] = []
-    for edit in sorted(edits, key=lambda e: (-e.score, e.start)):
-        if all(edit.end <= c.start or edit.start >= c.end for c in chosen):
-            chosen.append(edit)
-    return chosen
 
-
-def with_term_edits(candidate: Candidate, edits: list[SpanEdit]) -> Candidate | None:
-    if not edits:
-        return None
-    return Candidate(apply_edits(candidate.text, edits), candidate.edits + tuple(edits),
-                     candidate.sources | {e.source for e in edits})
+def rule_repairs(text: str) -> list[tuple[int, int, str]]:
+    """Repairs that need no model: jamo written apart composed into syllables (오ㄹ해 → 올해, 접ㅅㅣ → 접시),
+    the formal ending spelled by ear respelled (시작하겠읍니다 → 시작하겠습니다)."""
+    repairs = []
+    for word in eojeols(text):
+        repaired = respell_ending(compose_loose_jamo(word.text))
+        if repaired != word.text:
+            repairs.append((word.start, word.end, repaired))
+    return repairs

@@ -1,49 +1,78 @@
-"""What changed, where and why: the response's `edits`, as character offsets in the original."""
+"""What changed, where and why: the response's `edits`, as character offsets in the original.
+
+The edits are read off the original and the final text, whole words at a time; each takes the source of the
+proposal that made it (the reranker's chosen span edits carry their sources), and what no proposal made is
+the refine stage's: spacing, punctuation, or the neural refiner.
+"""
 from __future__ import annotations
 
+from typing import Sequence
+
+from rapidfuzz.distance import Levenshtein
+
 from service.alignment import changed_regions
-from service.candidates import introduces_term, strip_punctuation
-from service.types import Edit
+from service.text import SENTENCE_MARKS, compact, strip_punctuation
+from service.types import Edit, EditSource, SegmentStatus, SpanEdit
 
 
-_MARKS = ".,?!…"
+def _offset_map(a: str, b: str) -> list[int]:
+    """For every position of `a` (0 … len(a)), the position of `b` that lines up with it."""
+    mapped = [0] * (len(a) + 1)
+    for op in Levenshtein.opcodes(a, b):
+        for k in range(op.src_start, op.src_end + 1):
+            mapped[k] = op.dest_start + min(k - op.src_start, op.dest_end - op.dest_start)
+    return mapped
 
 
-def _source_for(before: str, after: str, hotwords: tuple[str, ...], lexicon: tuple[str, ...],
-                picked_sources: frozenset[str]) -> str:
+def segment_status(original: str, corrected: str) -> SegmentStatus:
+    """What became of a corrected segment, as its `status` says: `unchanged` only when the text is exactly the
+    original; `punctuated` when only marks changed (a final mark added); `corrected` when a word or a space did.
+    """
+    if corrected == original:
+        return "unchanged"
+    if strip_punctuation(corrected).split() == strip_punctuation(original).split():
+        return "punctuated"
+    return "corrected"
+
+
+def _source_for(before: str, after: str, start: int, end: int, made: Sequence[tuple[int, int, EditSource]],
+                refine_source: EditSource) -> EditSource:
     if not before.strip() and not after.strip():
         return "spacing"
     if not strip_punctuation(before) and not strip_punctuation(after):
         return "punctuation"
-    if "".join(before.split()) == "".join(after.split()):
+    overlaps = [(min(end, e) - max(start, s), source) for s, e, source in made
+                if s < end and e > start or s == e == start]
+    if overlaps:
+        return max(overlaps, key=lambda o: o[0])[1]
+    if compact(before) == compact(after):
         return "spacing"
-    if introduces_term(before, after, hotwords):
-        return "hotword"
-    if introduces_term(before, after, lexicon):
-        return "lexicon"
-    for source in ("nbest", "spelling", "hotword", "lexicon", "kobart"):
-        if source in picked_sources:
-            return source
-    return "refine"
+    return refine_source
 
 
-def diff_edits(original: str, corrected: str, hotwords: tuple[str, ...] = (), lexicon: tuple[str, ...] = (),
-               picked_sources: frozenset[str] = frozenset(), score: float = 0.0) -> list[Edit]:
-    """Edits that turn `original` into `corrected`, grouped to whole eojeols where a word changed."""
+def diff_edits(original: str, corrected: str, text: str = "", chosen: Sequence[SpanEdit] = (),
+               refine_source: EditSource = "refine", score: float = 0.0) -> list[Edit]:
+    """Edits that turn `original` into `corrected`, grouped to whole eojeols where a word changed.
+
+    `chosen` are the span edits the reranker made, in the offsets of `text` (the original as the stages saw
+    it, normalised); they say which source made each change.
+    """
     if original == corrected:
         return []
+    mapping = _offset_map(text or original, original)
+    made = [(mapping[e.start], mapping[e.end], e.source) for e in chosen]
     edits = []
+    score = round(score, 3)
     for region in changed_regions(original, corrected):
         s0, s1 = region.src_start, region.src_end
         before, after = original[s0:s1], corrected[region.dest_start:region.dest_end]
         # Punctuation added after a corrected word is its own edit, so a client can tell the two apart.
-        word_after = after.rstrip(_MARKS)
+        word_after = after.rstrip(SENTENCE_MARKS)
         added_marks = after[len(word_after):]
         if added_marks and word_after.strip() and not before.endswith(added_marks):
             edits.append(Edit(s0, s1, before, word_after,
-                              _source_for(before, word_after, hotwords, lexicon, picked_sources), round(score, 3)))
-            edits.append(Edit(s1, s1, "", added_marks, "punctuation", round(score, 3)))
+                              _source_for(before, word_after, s0, s1, made, refine_source), score))
+            edits.append(Edit(s1, s1, "", added_marks, "punctuation", score))
             continue
-        edits.append(Edit(s0, s1, before, after,
-                          _source_for(before, after, hotwords, lexicon, picked_sources), round(score, 3)))
+        edits.append(Edit(s0, s1, before, after, _source_for(before, after, s0, s1, made, refine_source), score))
     return edits

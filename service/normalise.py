@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 
-from service.postprocess import collapse_whitespace
+from service.text import collapse_whitespace
 from service.types import SegmentInput, TermLists
 
 

@@ -1,7 +1,16 @@
 """Particle agreement: after a replaced noun, the particle follows the noun's final sound (회의를, not 회의을)."""
 from __future__ import annotations
 
-from service.phonology import final_consonant
+from typing import Iterable, Protocol
+
+from service.phonology import compose, decompose, final_consonant
+from service.text import is_hangul_syllable
+
+class Tagged(Protocol):
+    form: str
+    tag: str
+    start: int
+
 
 # (after a consonant, after a vowel). Longer forms first so 이랑 is not read as 이 + 랑.
 _PAIRS: tuple[tuple[str, str], ...] = (
@@ -12,12 +21,28 @@ _PAIRS: tuple[tuple[str, str], ...] = (
 )
 
 
+_PARTICLE_FORMS = frozenset(form for pair in _PAIRS for form in pair)
+# Tags Kiwi gives a particle it misreads after a noun whose final sound it disagrees with (가지을 → 을/NNG).
+_MISREAD_PARTICLE_TAGS = ("NNG", "NNB", "NNP")
+
+
+def is_particle_form(form: str) -> bool:
+    return form in _PARTICLE_FORMS
+
+
+def particle_positions(morphemes: Iterable[Tagged]) -> frozenset[int]:
+    """Where a particle starts, by Kiwi's tags: a J* morpheme, or a particle form misread as a noun because it
+    disagrees with the noun before it. A verb or an ending is never a particle (일정 가서: 가/VV)."""
+    return frozenset(m.start for m in morphemes
+                     if m.tag.startswith("J") or (m.form in _PARTICLE_FORMS and m.tag in _MISREAD_PARTICLE_TAGS))
+
+
 def agree(noun: str, suffix: str) -> str:
     """Rewrite the particle at the start of `suffix` to agree with the last sound of `noun`."""
     if not suffix or not noun:
         return suffix
     coda = final_consonant(noun)
-    ends_in_vowel = coda == "" and "가" <= noun[-1] <= "힣"
+    ends_in_vowel = coda == "" and is_hangul_syllable(noun[-1])
     for consonant_form, vowel_form in _PAIRS:
         for form in (consonant_form, vowel_form):
             if suffix.startswith(form):
@@ -25,9 +50,27 @@ def agree(noun: str, suffix: str) -> str:
                 if form in ("으로", "로", "으로서", "로서", "으로써", "로써"):
                     # ㄹ-final nouns take the vowel form (서울로, 교실로).
                     wanted = vowel_form if ends_in_vowel or coda == "ㄹ" else consonant_form
-                elif not ("가" <= noun[-1] <= "힣"):
+                elif not is_hangul_syllable(noun[-1]):
                     return suffix
                 else:
                     wanted = vowel_form if ends_in_vowel else consonant_form
                 return wanted + rest
+    return suffix
+
+
+# A double coda moves its second part into a following vowel (읽어 → 일거): the consonant that was carried.
+_CARRIED = {"ㄺ": "ㄱ", "ㄻ": "ㅁ", "ㄼ": "ㅂ", "ㄳ": "ㅅ", "ㅄ": "ㅅ", "ㄵ": "ㅈ", "ㄽ": "ㅅ", "ㄾ": "ㅌ", "ㄿ": "ㅍ"}
+_PLAIN = {"ㄲ": "ㄱ", "ㅆ": "ㅅ"}
+_PALATAL = {"ㄷ": "ㅈ", "ㅌ": "ㅊ"}
+
+
+def undo_liaison(noun: str, suffix: str) -> str:
+    """If the noun's final consonant was carried into the suffix (방버블 → 방법 + 블), give it back (을)."""
+    coda = final_consonant(noun)
+    first = decompose(suffix[0]) if suffix else None
+    if not coda or first is None or first.onset == "ㅇ":
+        return suffix
+    carried = _CARRIED.get(coda, coda)
+    if first.onset in (carried, _PLAIN.get(carried, carried), _PALATAL.get(carried, "")):
+        return compose("ㅇ", first.vowel, first.coda) + suffix[1:]
     return suffix

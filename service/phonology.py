@@ -13,6 +13,8 @@ from typing import Callable
 import jamo
 from rapidfuzz.distance import Levenshtein
 
+from service.text import is_hangul_syllable
+
 # Codas as they are pronounced before a consonant or at the end (the seven representative sounds).
 _NEUTRAL_CODA = {
     "ㄲ": "ㄱ", "ㅋ": "ㄱ", "ㄳ": "ㄱ", "ㄺ": "ㄱ",
@@ -55,10 +57,6 @@ class Syllable:
     onset: str
     vowel: str
     coda: str = ""
-
-
-def is_hangul_syllable(char: str) -> bool:
-    return "가" <= char <= "힣"
 
 
 @lru_cache(maxsize=16384)
@@ -221,19 +219,24 @@ def sound_key(text: str) -> str:
 
 @text_cache(short_chars=192, long_chars=6144)  # keys run about 2.5 jamo a syllable
 def family_key(key: str) -> str:
-    """A sound key with tension and aspiration folded (ㄱ/ㄲ/ㅋ alike): a looser key, never farther apart."""
+    """A sound key with close sounds folded — tension and aspiration (ㄱ/ㄲ/ㅋ), the vowels a recogniser hears
+    for one another (ㅓ/ㅗ, ㅡ/ㅜ, ㅕ/ㅛ, ㅔ/ㅖ) — and a coda the same as the onset it may move to: a looser
+    key, never farther apart."""
     return "".join(_FAMILY_OF_KEY.get(k, k) for k in key)
 
 
+# Vowels close in the mouth that recognisers confuse (the ear's confusions, beyond the merged vowels).
+_NEAR_VOWEL = {"ㅗ": "ㅓ", "ㅜ": "ㅡ", "ㅛ": "ㅕ", "ㅖ": "ㅔ"}
 _FAMILY_OF_KEY = {
     **{LEAD[c]: LEAD[f] for c, f in _CONSONANT_FAMILY.items()},
     **{TAIL[c]: LEAD[f] for c, f in _CONSONANT_FAMILY.items()
        if c not in ("ㄸ", "ㅃ", "ㅉ")},
+    **{MEDIAL[v]: MEDIAL[f] for v, f in _NEAR_VOWEL.items()},
 }
 
 
 def key_distance(key_a: str, key_b: str) -> float:
-    """Edit distance between two sound keys; tension/aspiration swaps cost half."""
+    """Edit distance between two sound keys; a swap within a family of close sounds costs half."""
     if key_a == key_b:
         return 0.0
     exact = Levenshtein.distance(key_a, key_b)

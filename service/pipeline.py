@@ -1,8 +1,9 @@
 """The correction pipeline, one batch of segments at a time:
 
-    suspects → candidates → rerank → (n-best spans on the pick → rerank) → refine → guard → post-process
+    admission → suspects → candidates → rerank → guard → refine → guard → post-process → edits
 
-Every stage takes the whole batch, so Kiwi and the neural models see many texts per call.
+Every stage takes the whole batch, so Kiwi and the neural models see many texts per call. This module only
+orchestrates: what each stage does is in its own module.
 """
 from __future__ import annotations
 
@@ -13,19 +14,20 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from config import Settings
-from service import candidates as cand
-from service.budget import unchanged
-from service.candidates import strip_punctuation
+from service.candidates import CandidateRequest, CandidateSet, ProposalLimits, propose
+from service.edits import diff_edits, segment_status
 from service.evidence import char_confidences
-from service.edits import diff_edits
-from service.guard import guard
+from service.fusion import fusion_voters
+from service.guard import guard_batch
 from service.normalise import clean_text, normalise_segment, normalise_terms
 from service.postprocess import postprocess
-from service.rerank import RerankItem, RerankOutcome, rerank
+from service.refine import Refinement
+from service.rerank import RerankItem, rerank
 from service.resources import ServiceResources
-from service.suspects import find_suspect_spans, unweighed_suspects
-from service.types import Candidate, SegmentInput, SegmentResult, SpanEdit, SuspectSpan, TermLists
-
+from service.suspects import find_suspect_spans
+from service.terms import TermIndex
+from service.text import has_hangul
+from service.types import SegmentInput, SegmentResult, SegmentStatus, SpanEdit, TermLists
 
 StageObserver = Callable[[str, float], None]
 
@@ -37,19 +39,15 @@ class SegmentWork:
     received: SegmentInput  # as sent, in NFC: `original` and the edit offsets refer to its text
     segment: SegmentInput  # normalised: clean text, NFC everywhere
     text: str
-    status: str = "active"
-    confidences: list[float | None] = field(default_factory=list)
-    suspects: list[SuspectSpan] = field(default_factory=list)
-    candidates: list[Candidate] = field(default_factory=list)
+    status: SegmentStatus | None = None  # set when the segment leaves the stages early
+    request: CandidateRequest | None = None
+    proposals: CandidateSet | None = None
     picked: str = ""
-    picked_sources: frozenset[str] = frozenset()
+    picked_edits: tuple[SpanEdit, ...] = ()
     gain: float = 0.0
+    refinement: Refinement | None = None
     corrected: str = ""
     refusals: list[str] = field(default_factory=list)
-
-
-def _is_korean(text: str) -> bool:
-    return any("가" <= ch <= "힣" for ch in text)
 
 
 class CorrectionPipeline:
@@ -57,178 +55,131 @@ class CorrectionPipeline:
         self.resources = resources
         self.settings = settings
 
-    def correct(self, segments: list[SegmentInput], terms: TermLists,
-                observer: StageObserver | None = None, deadline: float | None = None) -> list[SegmentResult]:
-        """Correct a batch of segments; `observer(stage, seconds)` hears how long each stage took.
-
-        `deadline` (a `time.monotonic()` value): segments not finished by then come back unchanged with
-        status "timeout". (For now only checked on entry; the stages will check it per segment.)
-        """
-        if deadline is not None and time.monotonic() >= deadline:
-            return [unchanged(segment) for segment in segments]
+    def correct(self, segments: list[SegmentInput], terms: TermLists, observer: StageObserver | None = None,
+                deadline: float | None = None) -> list[SegmentResult]:
+        """Correct a batch of segments; `observer(stage, seconds)` hears how long each stage took. Segments the
+        stages do not reach by `deadline` (a `time.monotonic()` value) come back unchanged as "timeout"."""
         timer = _StageTimer(observer)
+        clock = _Deadline(deadline)
         terms = normalise_terms(terms)
         works = [self._admit(segment) for segment in segments]
-        active = [w for w in works if w.status == "active"]
+        active = [w for w in works if w.status is None]
         if active:
             with timer("suspects"):
                 self._find_suspects(active)
-            s = self.settings
-            indexes = (cand.TermIndex.build(terms.hotwords, "hotword", s.HOTWORD_MAX_DISTANCE),
-                       cand.TermIndex.build(terms.domain_lexicon, "lexicon", s.LEXICON_MAX_DISTANCE))
             with timer("candidates"):
-                self._generate_candidates(active, indexes)
+                self._propose(active, terms, clock)
+            active = clock.expire(active)
             with timer("rerank"):
-                self._rerank(active, terms)
-            with timer("span_passes"):
-                improving = active
-                for _ in range(self.settings.SPAN_PASSES):
-                    improving = self._span_pass(improving, terms, indexes)
-                    if not improving:
-                        break
-            with timer("refine_guard_postprocess"):
-                self._refine_guard_postprocess(active)
-        return [self._result(w, terms) for w in works]
+                self._rerank(active)
+            with timer("guard"):
+                self._guard_rerank(active)
+            active = clock.expire(active)
+            with timer("refine"):
+                self._refine(active)
+            with timer("guard"):
+                self._guard_refine(active)
+            with timer("postprocess"):
+                for work in active:
+                    work.corrected = postprocess(work.corrected, work.refinement.final_mark if work.refinement
+                                                 else "")
+        return [self._result(w) for w in works]
 
-    # -- admission ------------------------------------------------------------------------------------
+    # -- 0. admission ---------------------------------------------------------------------------------
     def _admit(self, sent: SegmentInput) -> SegmentWork:
         """Normalise a segment and decide whether it is Korean speech worth correcting at all."""
         received = normalise_segment(sent)
         text = clean_text(received.text)
-        segment = dataclasses.replace(received, text=text)
-        work = SegmentWork(received, segment, text, picked=text, corrected=received.text)
+        work = SegmentWork(received, dataclasses.replace(received, text=text), text, picked=text,
+                           corrected=received.text)
         if not text:
             work.status = "skipped_empty"
-        elif segment.no_speech_prob is not None and segment.no_speech_prob >= self.settings.NO_SPEECH_THRESHOLD:
+        elif received.no_speech_prob is not None and received.no_speech_prob >= self.settings.NO_SPEECH_THRESHOLD:
             work.status = "skipped_no_speech"
-        elif not _is_korean(text):
+        elif not has_hangul(text):
             work.status = "skipped_not_korean"
-        else:
-            work.confidences = char_confidences(segment)
         return work
 
     # -- 1. suspects ----------------------------------------------------------------------------------
     def _find_suspects(self, works: list[SegmentWork]) -> None:
         analyses = self.resources.kiwi.analyze([w.text for w in works])
         for work, analysis in zip(works, analyses):
-            work.suspects = find_suspect_spans(work.text, analysis, work.confidences, self.settings.LOW_CONFIDENCE)
+            segment = work.segment
+            confidences = char_confidences(segment)
+            suspects = find_suspect_spans(work.text, analysis, confidences, self.settings.LOW_CONFIDENCE)
+            first, alternatives = fusion_voters(work.text, segment.nbest, segment.confidence, self.settings.MAX_NBEST)
+            work.request = CandidateRequest(work.text, first, tuple(alternatives), confidences, suspects, analysis)
 
     # -- 2. candidates --------------------------------------------------------------------------------
-    def _generate_candidates(self, works: list[SegmentWork],
-                             indexes: tuple[cand.TermIndex, cand.TermIndex]) -> None:
+    def _propose(self, works: list[SegmentWork], terms: TermLists, clock: "_Deadline") -> None:
         s = self.settings
-        hotwords, lexicon = indexes
-        bases_per_work: list[list[Candidate]] = []
-        for work in works:
-            bases = [Candidate(work.text)]
-            for hypothesis in cand.nbest_alternatives(work.text, work.segment.nbest, s.MAX_NBEST):
-                bases.append(Candidate(hypothesis.text, sources=frozenset({"nbest"})))
-            bases_per_work.append(bases)
-        flat = [b.text for bases in bases_per_work for b in bases]
-        readings = iter(self.resources.kiwi.typo_readings(flat, top_n=s.SPELLING_READINGS))
-        for work, bases in zip(works, bases_per_work):
-            pool: dict[str, Candidate] = {}
-            for base in bases:
-                versions = [base]
-                for reading in next(readings):
-                    edits = cand.spelling_edits(base.text, reading, self.resources.kiwi.join)
-                    if edits:
-                        versions.append(Candidate(cand.apply_edits(base.text, edits), base.edits + tuple(edits),
-                                                  base.sources | {"spelling"}))
-                for version in versions:
-                    pool.setdefault(version.text, version)
-                    edits = self._term_edits(work, version.text, hotwords, lexicon)
-                    # All term edits at once, and each alone (one wrong term must not sink the others).
-                    for chosen in [cand.non_overlapping(edits)] + [[e] for e in edits] * (len(edits) > 1):
-                        with_terms = cand.with_term_edits(version, chosen)
-                        if with_terms is not None:
-                            pool.setdefault(with_terms.text, with_terms)
-            pool.pop(work.text, None)
-            work.candidates = list(pool.values())
+        hotwords = TermIndex.build(terms.hotwords, "hotword", s.HOTWORD_MAX_DISTANCE)
+        lexicon = TermIndex.build(terms.domain_lexicon, "lexicon", s.LEXICON_MAX_DISTANCE)
+        limits = ProposalLimits(s.SPELLING_READINGS, s.MAX_PROPOSALS, s.FUSION_CENTRALITY)
+        sets = propose([w.request for w in works], self.resources.kiwi, hotwords, lexicon, limits, clock.in_time)
+        for work, proposals in zip(works, sets):
+            if proposals is None:
+                work.status = "timeout"
+            work.proposals = proposals
 
     # -- 3. rerank ------------------------------------------------------------------------------------
-    def _rerank_items(self, works: list[SegmentWork], baselines: list[Candidate], terms: TermLists) -> list[RerankOutcome]:
-        items = [RerankItem(w.text, baseline, w.candidates, w.confidences, w.segment.nbest, terms.hotwords,
-                            terms.domain_lexicon, w.segment.confidence) for w, baseline in zip(works, baselines)]
-        return rerank(items, self.resources.kiwi.scores, self.resources.scorers, self.settings.WEIGHTS,
-                      self.settings.GAIN_MARGIN)
+    def _rerank(self, works: list[SegmentWork]) -> None:
+        items = [RerankItem(w.text, w.proposals) for w in works]
+        outcomes = rerank(items, self.resources.kiwi.analyze, self.resources.scorers, self.settings.WEIGHTS,
+                          self.settings.GAIN_MARGIN, self.settings.RERANK_ROUNDS)
+        for work, outcome in zip(works, outcomes):
+            work.picked, work.picked_edits, work.gain = outcome.text, outcome.edits, outcome.gain
 
-    def _rerank(self, works: list[SegmentWork], terms: TermLists) -> None:
-        for work, outcome in zip(works, self._rerank_items(works, [Candidate(w.text) for w in works], terms)):
-            decision = guard(work.text, outcome.picked, self.settings.GUARD_CER)
+    # -- 4. guard (after rerank) ----------------------------------------------------------------------
+    def _guard_rerank(self, works: list[SegmentWork]) -> None:
+        decisions = guard_batch([w.text for w in works], [w.picked for w in works], self.settings.GUARD_CER, "rerank")
+        for work, decision in zip(works, decisions):
             if not decision.accepted:
-                work.refusals.append(f"rerank: change rate {decision.cer:.2f} > {self.settings.GUARD_CER}")
-                continue
-            work.picked, work.gain = outcome.picked, outcome.gain
-            work.picked_sources = outcome.best.candidate.sources
+                work.refusals.append(decision.reason)
+                work.picked, work.picked_edits, work.gain = work.text, (), 0.0
 
-    def _term_edits(self, work: SegmentWork, text: str, hotwords: cand.TermIndex,
-                    lexicon: cand.TermIndex) -> list[SpanEdit]:
-        suspects = work.suspects if text == work.text else unweighed_suspects(text)
-        min_doubt = 1.0 - self.settings.TERM_CONFIDENCE
-        return (cand.term_edits(text, suspects, hotwords, min_doubt)
-                + cand.term_edits(text, suspects, lexicon, min_doubt))
+    # -- 5. refine and its guard ----------------------------------------------------------------------
+    def _refine(self, works: list[SegmentWork]) -> None:
+        for work, refinement in zip(works, self.resources.refiner.refine([w.picked for w in works])):
+            work.refinement = refinement
 
-    def _span_pass(self, works: list[SegmentWork], terms: TermLists,
-                   indexes: tuple[cand.TermIndex, cand.TermIndex]) -> list[SegmentWork]:
-        """Single span edits tried on top of the pick: an n-best hypothesis or a term may be right in one place
-        only, where the whole-sentence candidates mixed it with something wrong. Returns the segments whose
-        pick changed (only those can gain from another pass)."""
-        hotwords, lexicon = indexes
-        todo = []
-        readings = self.resources.kiwi.typo_readings([w.picked for w in works], top_n=self.settings.SPELLING_READINGS)
-        for work, picked_readings in zip(works, readings):
-            spans: dict[str, Candidate] = {}
-            edits = self._term_edits(work, work.picked, hotwords, lexicon)
-            for reading in picked_readings:
-                edits.extend(cand.spelling_edits(work.picked, reading, self.resources.kiwi.join))
-            for hypothesis in cand.nbest_alternatives(work.picked, work.segment.nbest, self.settings.MAX_NBEST):
-                edits.extend(cand.nbest_span_edits(work.picked, hypothesis.text))
-            for edit in edits:
-                text = cand.apply_edits(work.picked, [edit])
-                if text != work.picked:
-                    spans.setdefault(text, Candidate(text, (edit,), work.picked_sources | {edit.source}))
-            if spans:
-                work.candidates = list(spans.values())
-                todo.append(work)
-        if not todo:
-            return []
-        improved = []
-        outcomes = self._rerank_items(todo, [Candidate(w.picked, sources=w.picked_sources) for w in todo], terms)
-        for work, outcome in zip(todo, outcomes):
-            if not outcome.accepted:
-                continue
-            decision = guard(work.text, outcome.picked, self.settings.GUARD_CER)
-            if decision.accepted:
-                work.picked = outcome.picked
-                work.gain += outcome.gain
-                work.picked_sources = outcome.best.candidate.sources
-                improved.append(work)
-        return improved
-
-    # -- 4-6. refine, guard, post-process -------------------------------------------------------------
-    def _refine_guard_postprocess(self, works: list[SegmentWork]) -> None:
-        refinements = self.resources.refiner.refine([w.picked for w in works])
-        for work, refinement in zip(works, refinements):
-            decision = guard(work.picked, refinement.text, self.settings.REFINE_GUARD_CER)
-            refined = decision.text
+    def _guard_refine(self, works: list[SegmentWork]) -> None:
+        decisions = guard_batch([w.picked for w in works], [w.refinement.text for w in works],
+                          self.settings.REFINE_GUARD_CER, "refine")
+        for work, decision in zip(works, decisions):
+            work.corrected = decision.text
             if not decision.accepted:
-                work.refusals.append(f"refine: change rate {decision.cer:.2f} > {self.settings.REFINE_GUARD_CER}")
-            elif refined != work.picked:
-                work.picked_sources = work.picked_sources | {refinement.source}
-            work.corrected = postprocess(refined, refinement.final_mark)
+                work.refusals.append(decision.reason)
 
-    def _result(self, work: SegmentWork, terms: TermLists) -> SegmentResult:
+    # -- 6. the answer --------------------------------------------------------------------------------
+    def _result(self, work: SegmentWork) -> SegmentResult:
         received = work.received
-        if work.status != "active":
+        if work.status is not None:
             return SegmentResult(received.id, received.text, received.text, 0.0, received.text, [],
                                  received.start, received.end, work.status)
-        edits = diff_edits(received.text, work.corrected, terms.hotwords, terms.domain_lexicon,
-                           work.picked_sources, work.gain)
-        changed = strip_punctuation(work.corrected).split() != strip_punctuation(work.text).split()
+        refine_source = work.refinement.source if work.refinement else "spacing"
+        edits = diff_edits(received.text, work.corrected, work.text, work.picked_edits, refine_source,
+                           work.gain)
         return SegmentResult(received.id, received.text, work.picked, round(work.gain, 3), work.corrected, edits,
-                             received.start, received.end, "corrected" if changed else "unchanged",
+                             received.start, received.end, segment_status(received.text, work.corrected),
                              work.refusals)
+
+
+class _Deadline:
+    """The request's time budget as the stages see it: are we still in time, and who ran out."""
+
+    def __init__(self, deadline: float | None) -> None:
+        self.deadline = deadline
+
+    def in_time(self) -> bool:
+        return self.deadline is None or time.monotonic() < self.deadline
+
+    def expire(self, works: list[SegmentWork]) -> list[SegmentWork]:
+        """The works still to do; the rest are marked "timeout" (they come back unchanged)."""
+        if not self.in_time():
+            for work in works:
+                work.status = "timeout"
+        return [w for w in works if w.status is None]
 
 
 class _StageTimer:
@@ -247,5 +198,3 @@ class _StageTimer:
             yield
         finally:
             self.observer(stage, time.perf_counter() - started)
-
-

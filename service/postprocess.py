@@ -1,45 +1,64 @@
-"""Stage 6 — post-processing: whitespace, phrases the decoder repeated, sentence-final punctuation."""
+"""Stage 6 — post-processing: whitespace and the sentence-final mark; the decoder-loop filter the neural tier uses.
+
+Repetition in the recogniser's text is speech ("잘 가 잘 가", "네 네 네") and stays. Only a sequence-to-sequence
+decoder invents repeats (a loop), so `drop_decoder_repeats` compares the decoder's output with the text it was
+given and removes only the repeats that text did not have; the pipeline's own text never goes through it.
+"""
 from __future__ import annotations
 
 import re
 
-_FINAL_PUNCTUATION = ".?!…"
-_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,?!…])")
+from service.text import collapse_whitespace, compact, ends_with_mark
 
 
-def collapse_whitespace(text: str) -> str:
-    return _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(text.split()))
+def _longest_run(phrase: str, text: str) -> int:
+    """How many times `phrase` occurs back to back at most in `text` (both without whitespace)."""
+    if not phrase:
+        return 0
+    runs = re.findall(f"(?:{re.escape(phrase)})+", text)
+    return max((len(run) // len(phrase) for run in runs), default=0)
 
 
-def drop_decoder_repeats(text: str, max_phrase: int = 4) -> str:
-    """Remove a phrase of 2+ words repeated back to back, and a single word said three or more times in a row.
+def drop_decoder_repeats(output: str, source: str, max_phrase: int = 4) -> str:
+    """`output` without the back-to-back repeats of a phrase (1 to `max_phrase` words) that `source` did not have.
 
-    A word said twice ("정말 정말") is ordinary speech; loops of the decoder repeat longer or more often.
+    A phrase the source said r times in a row may stand r times in the output; more copies are the decoder's
+    and are cut back to r (to one where the source had the phrase once or not at all). Spacing does not count:
+    a source "정말정말" allows the output "정말 정말". Cost: a bounded number of passes over the words, each
+    phrase looked up in the source once.
     """
-    words = text.split()
+    words = output.split()
+    source_letters = compact(source)
+    allowed: dict[str, int] = {}
     changed = True
     while changed:
         changed = False
         for size in range(max_phrase, 0, -1):
-            min_repeats = 2 if size >= 2 else 3
             i = 0
-            while i + size * min_repeats <= len(words):
+            while i + 2 * size <= len(words):
                 phrase = words[i:i + size]
                 repeats = 1
                 while words[i + repeats * size:i + (repeats + 1) * size] == phrase:
                     repeats += 1
-                if repeats >= min_repeats:
-                    words = words[:i + size] + words[i + repeats * size:]
-                    changed = True
+                if repeats >= 2:
+                    key = "".join(phrase)
+                    if key not in allowed:
+                        allowed[key] = max(1, _longest_run(key, source_letters))
+                    if repeats > allowed[key]:
+                        words = words[:i + allowed[key] * size] + words[i + repeats * size:]
+                        changed = True
+                    i += allowed[key] * size if repeats > allowed[key] else repeats * size
+                    continue
                 i += 1
     return " ".join(words)
 
 
 def ensure_final_punctuation(text: str, mark: str) -> str:
-    if not text or text[-1] in _FINAL_PUNCTUATION or not mark:
+    """`text` with `mark` added, unless it is empty or already ends in a mark of any kind (. ? ! … ; : > ) ~)."""
+    if not text or not mark or ends_with_mark(text):
         return text
     return text + mark
 
 
 def postprocess(text: str, final_mark: str) -> str:
-    return ensure_final_punctuation(drop_decoder_repeats(collapse_whitespace(text)), final_mark)
+    return ensure_final_punctuation(collapse_whitespace(text), final_mark)

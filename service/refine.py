@@ -1,21 +1,20 @@
 """Stage 4 — refine: spacing and sentence-final punctuation of the picked candidate.
 
-The embedded refiner uses Kiwi: its spacing model proposes a respacing, kept only when Kiwi's language model
-prefers it by a margin; the final mark comes from the sentence's ending (…까, …나요 ask; the rest state).
+The embedded refiner uses Kiwi. Spacing: Kiwi's spacing model proposes a respacing; a space it adds is kept
+where the speaker's boundaries are clearly missing (no space at all, or a long eojeol holding a clear word
+boundary), a space it removes only where the speaker's space cut a word (inside one morpheme, or before an
+ending or a lone particle). Everywhere else the speaker's spacing stands: it is usually plausible, and two
+good words are never glued. The final mark comes from what the sentence is (`sentence_mark`).
 When KoBART is loaded, `service.neural` provides a refiner with the same `refine` method.
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, Sequence
 
-from service.kiwi_lm import Analysis, KiwiToolkit
-
-# Endings that ask whatever the sentence holds, and endings that ask only beside a question word
-# (…나 / …데요 / …야 also close statements: "좋나 봐", "가는데요", "나야").
-_ASKING_ENDINGS = ("까", "니", "냐", "나요", "가요", "는가", "래요", "을래")
-_MAYBE_ASKING_ENDINGS = ("ㄹ래", "래", "나", "죠", "지요", "는지", "을지", "ㄹ지", "데요", "야")
-_QUESTION_WORDS = ("뭐", "어디", "언제", "누구", "왜", "어떻게", "얼마", "몇", "무슨", "어느", "어떤", "어때")
+from service.kiwi_lm import Analysis, KiwiToolkit, Morpheme
+from service.text import ends_with_mark, is_mark
 
 
 @dataclass(frozen=True)
@@ -31,30 +30,343 @@ class Refiner(Protocol):
     def refine(self, texts: list[str]) -> list[Refinement]: ...
 
 
-def final_mark(text: str, analysis: Analysis) -> str:
-    """'?' for a question, '.' otherwise, read from the last ending Kiwi found."""
-    endings = [m for m in analysis.morphemes if m.tag == "EF"]
-    if not endings:
+# --- the final mark --------------------------------------------------------------------------------------
+# Kiwi writes an ending's initial ㄹ/ㄴ/ㅂ/ㅁ as a conjoining final consonant (ᆯ U+11AF, ᆫ U+11AB, ᆸ U+11B8,
+# ᆷ U+11B7), never as the compatibility jamo (ㄹ U+3139): the endings below are spelled as Kiwi spells them.
+
+# Endings that ask by their form: -ㄹ까(요), -니, -냐, -나(요), -ㄴ가(요), -습니까, -ㄹ지요 …
+_ASKING = frozenset({
+    "ᆯ까", "을까", "까", "ᆯ까요", "을까요", "까요", "ᆯ까나", "ᆸ니까", "습니까", "니", "니요", "냐", "느냐", "으냐",
+    "냐구", "나", "나요", "ᆫ가", "은가", "는가", "ᆫ가요", "은가요", "는가요", "던가", "던가요", "ᆫ감", "는감",
+    "려나", "으려나", "ᆫ지요", "은지요", "는지요", "ᆯ지요", "을지요", "ᆯ런지요"})
+# -ㄹ래(요) asks what the listener wants (밥 먹을래, …해 줄래, …하실래요) unless the speaker says what they
+# themselves want (나 먼저 갈래).
+_WANTING = frozenset({"ᆯ래", "을래", "ᆯ래요", "을래요"})
+# Endings of an embedded question (…는지, …ㄹ지): a sentence ending in one leaves its main verb unsaid
+# ("어디 갈지 (모르겠다)") and states a doubt; a question word before one belongs to the embedded clause.
+_WHETHER = frozenset({"ᆫ지", "은지", "는지", "ᆯ지", "을지", "던지", "ᆯ런지", "을런지"})
+# Endings that never ask: statements, exclamations, promises, proposals, commands.
+_STATING = _WHETHER | frozenset({
+    "다", "ᆫ다", "는다", "ᆸ니다", "습니다", "ᆸ디다", "네", "네요", "네여", "군요", "구나", "구먼", "ᆯ게", "을게",
+    "ᆯ게요", "을게요", "ᆯ께", "을께", "ᆯ께요", "을께요", "자", "ᆸ시다", "읍시다", "어라", "아라", "라", "렴", "으렴",
+    "ᆸ시오", "십시오", "으십시오", "니까", "으니까", "니까요", "으니까요", "거든", "거든요", "잖아", "잖아요",
+    "더라고", "더라고요", "다니까", "ᆫ다니까", "ᆯ걸", "을걸", "ᆯ걸요", "단다", "ᆫ단다", "답니다", "랍니다",
+    "ᆫ답니다", "지요", "야지", "어야지", "아야지", "여야지"})
+# The plain endings (반말) of statements that ask with a rising voice: 할 수 있어, 알아, 알지.
+_PLAIN = frozenset({"어", "아", "여", "지"})
+# Clause endings after which a question word is no longer the main clause's: embedded questions (…는지,
+# …ㄹ까 보다), quoted questions (…냐고), concessive and background clauses (…든, …거나, …는데, …지만:
+# "어디서 일하든 상관없어요", "몇 달을 좋아했는데 달라진 게 없어요").
+_CLOSES_QUESTION_WORD = _WHETHER | frozenset({
+    "냐", "느냐", "으냐", "냐고", "느냐고", "으냐고", "ᆫ가", "는가", "은가", "나", "ᆯ까", "을까", "든", "든지",
+    "던", "건", "거나", "ᆫ들", "는데", "ᆫ데", "은데", "지만"})
+_QUESTION_WORDS = frozenset({
+    ("뭐", "NP"), ("뭣", "NP"), ("무엇", "NP"), ("어디", "NP"), ("누구", "NP"), ("언제", "NP"), ("언제", "MAG"),
+    ("왜", "MAG"), ("어째서", "MAG"), ("어찌", "MAG"), ("얼마나", "MAG"), ("어떻게", "MAG"), ("무슨", "MM"),
+    ("어느", "MM"), ("어떤", "MM"), ("몇", "MM"), ("몇", "NR"), ("웬", "MM"), ("얼마", "NNG"), ("며칠", "NNG"),
+    ("웬일", "NNG"), ("어떻", "VA"), ("어떻", "VA-I"), ("어떡하", "VV"), ("어쩌", "VV")})
+# A question word followed by these is indefinite, not asking: 언제든지, 누구나, 뭔가, 누구도, 무엇보다.
+_INDEFINITE_AFTER = frozenset({"든", "든지", "이든", "이든지", "나", "이나", "라도", "도", "ᆫ가", "인가", "보다",
+                               "ᆫ들"})
+# Question words in set phrases that do not ask: 어느 정도 (to some extent), 어떨 때 (sometimes), 어쩔 수 없다
+# (it cannot be helped), 얼마 안 되다 (not long).
+_INDEFINITE_PHRASES = frozenset({("어느", "정도"), ("어떻", "때"), ("어쩌", "수"), ("얼마", "안")})
+_FIRST_PERSON = frozenset({("나", "NP"), ("내", "NP"), ("저", "NP"), ("제", "NP"), ("우리", "NP"), ("저희", "NP")})
+# Requests and prohibitions (…해 줘, …해 주세요, …하지 마): commands, whatever question word they hold
+# ("몇 가지만 기억해 주세요", "누가 불렀는지 알려줘").
+_REQUEST_AUXILIARIES = frozenset({("주", "VX"), ("달", "VX"), ("말", "VX")})
+# Morphemes that carry no words (marks, symbols, brackets) and are skipped when reading the ending.
+_NOT_WORDS = ("SF", "SP", "SE", "SSO", "SSC", "SW", "SO", "SC")
+
+
+@dataclass(frozen=True)
+class _Ending:
+    """The last sentence of a text as Kiwi read it: its final ending and the morphemes before it."""
+
+    form: str | None  # None: the text ends in a noun or a particle (a fragment), not in an ending
+    body: tuple[Morpheme, ...]  # the last sentence, final ending excluded
+    earlier: tuple[Morpheme, ...]  # what came before the last sentence
+
+    @property
+    def predicate(self) -> tuple[str, str]:
+        return (self.body[-1].form, self.body[-1].tag) if self.body else ("", "")
+
+
+def _read_ending(morphemes: Sequence[Morpheme]) -> _Ending:
+    words = [m for m in morphemes if not m.tag.startswith(_NOT_WORDS)]
+    form, end = None, len(words)
+    if words and words[-1].tag in ("EF", "EC"):
+        form, end = words[-1].form, len(words) - 1
+    elif len(words) > 1 and words[-1].form == "요" and words[-2].tag in ("EF", "EC"):
+        # Kiwi reads the polite 요 after some endings as a particle: …ㄴ가 + 요 is …ㄴ가요.
+        form, end = words[-2].form + "요", len(words) - 2
+    # Sentences run together without marks: only the last one decides the mark. It starts after the last
+    # final ending that is followed by a new word (not by a particle, an ending or the copula that make it a
+    # quotation: "왜 울어 라는 곡").
+    start = 0
+    for i in range(end - 1):
+        if words[i].tag == "EF" and not words[i + 1].tag.startswith(("J", "E", "VCP")):
+            start = i + 1
+    return _Ending(form, tuple(words[start:end]), tuple(words[:start]))
+
+
+def _last_index(morphemes: Sequence[Morpheme], test) -> int:
+    """The index of the last morpheme that passes `test`, -1 for none."""
+    return max((i for i, m in enumerate(morphemes) if test(i, m)), default=-1)
+
+
+def _asking_question_word(ending: _Ending) -> bool:
+    """A question word (뭐, 어디, 언제, 왜, 어떻게 …) in the main clause of the last sentence, used as one."""
+    if ending.form in _WHETHER:
+        return False
+    body = ending.body
+    closed = _last_index(body, lambda _, m: m.tag in ("EC", "EF") and m.form in _CLOSES_QUESTION_WORD)
+    for i in range(closed + 1, len(body)):
+        m = body[i]
+        if (m.form, m.tag) not in _QUESTION_WORDS:
+            continue
+        following = body[i + 1:i + 4]
+        if any(f.form in _INDEFINITE_AFTER and f.tag.startswith(("J", "E", "VCP")) for f in following):
+            continue
+        if any((m.form, f.form) in _INDEFINITE_PHRASES for f in following[:2]):
+            continue
+        return True
+    return False
+
+
+def _alternative_question(ending: _Ending) -> bool:
+    """The same predicate and ending twice, each with its own alternative, ask to choose: "A야 B야",
+    "A가 편해 B가 편해"; or the last clause starts with 아니면 ("or …"), or picks one of several (A랑 B 중 … 더)."""
+    body = ending.body
+    if not body:
+        return False
+    if body[0].form == "아니면":
+        return True
+    if any(m.form == "중" and m.tag == "NNB" for m in body) and ("더", "MAG") in {(m.form, m.tag) for m in body}:
+        return True
+    words = ending.earlier + body
+    for i in range(len(words) - 2, 0, -1):  # the nearest earlier clause with the same predicate and ending
+        if (words[i].form, words[i].tag) == ending.predicate and words[i + 1].form == ending.form \
+                and words[i + 1].tag in ("EF", "EC"):
+            last_clause = [m.form for m in words[i + 2:]] + [ending.form]
+            return [m.form for m in words[:i + 2]][-len(last_clause):] != last_clause  # "좋아 좋아" repeats
+    return False
+
+
+def _first_person_subject(body: Sequence[Morpheme]) -> bool:
+    """I/we do it: a first-person pronoun not inside a relative clause (내가 좋아하는 노래 is not a subject)."""
+    relative = _last_index(body, lambda j, m: m.tag == "ETM" and j + 1 < len(body) and body[j + 1].tag != "NNB")
+    return any((m.form, m.tag) in _FIRST_PERSON for m in body[relative + 1:])
+
+
+def _suggestion(ending: _Ending) -> bool:
+    """…하는 건 어떨까요 / …하는 게 어때요: a suggestion in the form of a question, written with a period."""
+    body = ending.body
+    return (len(body) >= 3 and body[-1].form == "어떻" and body[-2].tag in ("JX", "JKS")
+            and body[-3].form in ("거", "것"))
+
+
+def _asks_only_in_form(ending: _Ending) -> bool:
+    """Endings shaped like a question that are something else: …ㄹ 테니 (since …), …하게나 (a command)."""
+    body = ending.body
+    if len(body) < 2 or body[-1].tag != "VCP":
+        return False
+    return ((ending.form == "니" and body[-2].form in ("터", "테"))
+            or (ending.form == "나" and body[-2].form == "게" and body[-2].tag == "EC"))
+
+
+def _speaker_wants(ending: _Ending, question_word: bool) -> bool:
+    """-ㄹ래 says what the speaker wants when the speaker is its subject (나 먼저 갈래); otherwise it asks what
+    the listener wants (밥 먹을래, 같이 갈래, …해 줄래, 뭐 먹을래)."""
+    return (not question_word and ending.predicate[0] not in ("주", "시")
+            and _first_person_subject(ending.body))
+
+
+def _asks_without_question_word(ending: _Ending) -> bool:
+    """The evidence for a question in a sentence whose ending both states and asks (…어, …야, …어요)."""
+    body, predicate = ending.body, ending.predicate
+    if _alternative_question(ending):
+        return True
+    # 혹시 "by any chance", unless it means "in case" (혹시 …하면, 혹시 모를) or "maybe" (혹시 …일 수도)
+    in_case = _last_index(body, lambda j, m: (m.tag == "EC" and m.form.endswith("면")) or m.form == "모르"
+                          or (m.form == "수" and j + 1 < len(body) and body[j + 1].form == "도"))
+    if any(m.form == "혹시" for m in body[in_case + 1:]):
+        return True
+    if predicate[0] == "알" and predicate[1].startswith("VV"):  # …는지 알아요, 그 사람 알아
+        if any(m.tag == "EC" and m.form in _WHETHER for m in body):
+            return True
+        if ending.form in _PLAIN and not _first_person_subject(body):
+            return True
+    # …할 수 있어, …한 적 있어 in plain speech with no first-person subject: "can (you) …", "have (you) ever …"
+    return (ending.form in _PLAIN and len(body) >= 2 and predicate[0] == "있" and body[-2].form in ("수", "적")
+            and not _first_person_subject(body))
+
+
+def sentence_mark(analysis: Analysis) -> str:
+    """'?' when the sentence asks, '.' otherwise, from Kiwi's reading of its ending and the words before it.
+
+    The ending decides where its form does (…까, …니, …나요, …습니까 ask; …다, …네요, …ㄹ게 state). The
+    endings that both state and ask (…어, …야, …지, …어요, …세요, …예요) ask only with evidence: a question word
+    in the main clause, an alternative question, 혹시 ("by any chance"), …알아 ("do you know …"), or
+    …ㄹ 수 있어 / …ㄴ 적 있어 with no first-person subject ("can …", "have you ever …"). Without evidence
+    such a sentence is read as a statement: a statement is what a subtitle holds most often, and a reader
+    misled by a wrong "?" is worse off than by a missing one.
+    """
+    ending = _read_ending(analysis.morphemes)
+    if ending.form in _ASKING:
+        return "." if _suggestion(ending) or _asks_only_in_form(ending) else "?"
+    if ending.form in _STATING:
         return "."
-    ending = endings[-1].form
-    asks = any(ending.endswith(q) for q in _ASKING_ENDINGS)
-    if not asks and any(ending.endswith(q) for q in _MAYBE_ASKING_ENDINGS):
-        asks = any(word in text for word in _QUESTION_WORDS)
-    return "?" if asks else "."
+    question_word = _asking_question_word(ending)
+    if ending.form in _WANTING:
+        return "." if _speaker_wants(ending, question_word) else "?"
+    if ending.predicate in _REQUEST_AUXILIARIES:
+        return "."
+    if question_word:
+        return "." if _suggestion(ending) else "?"
+    return "?" if _asks_without_question_word(ending) else "."
+
+
+def final_mark(text: str, analysis: Analysis) -> str:
+    """The mark to add at the end of `text`: none when it already ends in a mark of any kind (; : > ) ~ …)."""
+    if not text.strip() or ends_with_mark(text):
+        return ""
+    return sentence_mark(analysis)
+
+
+# --- spacing ---------------------------------------------------------------------------------------------
+# An eojeol this long (in characters, marks aside) has probably lost a boundary: Korean eojeols are 3–4
+# syllables on average and rarely 7 or more in spaced text. Shorter ones are left as the speaker spaced them.
+LONG_EOJEOL = 7
+# A text of at least this many characters with no space at all has clearly lost its boundaries; a shorter
+# one ("사랑해봤어", "안녕하세요") is often one word and is left alone.
+UNSPACED_MIN = 10
+
+
+def _space_positions(text: str) -> tuple[str, set[int]]:
+    """The text without whitespace, and the positions in it before which the text had a space."""
+    letters: list[str] = []
+    spaces: set[int] = set()
+    for ch in text.strip():
+        if ch.isspace():
+            spaces.add(len(letters))
+        else:
+            letters.append(ch)
+    return "".join(letters), spaces
+
+
+def _length(word: str) -> int:
+    """Characters that are not marks: "흘렀네," is three long."""
+    return sum(not is_mark(ch) for ch in word)
+
+
+def _with_spaces(letters: str, spaces: set[int]) -> str:
+    return "".join((" " if i in spaces and i else "") + ch for i, ch in enumerate(letters))
+
+
+def _align(proposal: str, letters: str) -> tuple[dict[int, int], set[int]] | None:
+    """Where each character of Kiwi's respacing `proposal` stands in the text without whitespace (`letters`),
+    and before which positions the proposal puts a space. Kiwi's spacing model may slip a stray character into
+    a long text (a lone ᆯ); such characters are skipped. None when the proposal does not hold the letters in
+    order (then it is not a respacing). One pass over the proposal."""
+    index: dict[int, int] = {}
+    spaces: set[int] = set()
+    matched, space_pending = 0, False
+    for at, ch in enumerate(proposal):
+        if ch.isspace():
+            space_pending = True
+        elif matched < len(letters) and ch == letters[matched]:
+            index[at] = matched
+            if space_pending and matched:
+                spaces.add(matched)
+            space_pending = False
+            matched += 1
+    return (index, spaces) if matched == len(letters) else None
+
+
+def _morpheme_boundaries(index: dict[int, int], reading: Analysis
+                         ) -> tuple[dict[int, Morpheme], dict[int, Morpheme], set[int]]:
+    """For Kiwi's reading of its proposal, by position in the text without whitespace (`index` maps the
+    proposal's offsets there): the morpheme that ends just before it, the morpheme that starts at it, and the
+    positions that fall inside a morpheme."""
+    ending_at: dict[int, Morpheme] = {}
+    starting_at: dict[int, Morpheme] = {}
+    inside: set[int] = set()
+    for m in reading.morphemes:
+        if m.end <= m.start or m.start not in index or (m.end - 1) not in index:
+            continue
+        first, last = index[m.start], index[m.end - 1]
+        ending_at.setdefault(last + 1, m)
+        starting_at.setdefault(first, m)
+        inside.update(range(first + 1, last + 1))
+    return ending_at, starting_at, inside
+
+
+def _clear_boundary(before: Morpheme | None, after: Morpheme | None) -> bool:
+    """A boundary every writer spaces: a particle or an ending followed by a new content word. Boundaries that
+    writers space or not as they like are not clear: compound nouns (메일함), auxiliary verbs (해 주세요),
+    dependent nouns (할 거예요, 올 때)."""
+    if before is None or after is None:
+        return False
+    if after.tag.startswith(("J", "E", "XS", "VX", "VCP", "NNB")):
+        return False
+    return before.tag.startswith("J") or before.tag in ("EF", "EC", "ETM")
+
+
+def _cuts_a_word(position: int, eojeol_length: int, starting_at: dict[int, Morpheme], inside: set[int]) -> bool:
+    """The space before an eojeol of `eojeol_length` characters at `position` splits what is one word: Kiwi
+    reads one morpheme across it (작 곡한), or the eojeol is an ending (을까) or a lone one-syllable particle
+    (사람 은). Longer particles are left spaced: writers space 보다는 and 부터 as often as not."""
+    if position in inside:
+        return True
+    after = starting_at.get(position)
+    if after is None:
+        return False
+    return after.tag.startswith("E") or (after.tag.startswith("J") and eojeol_length == 1)
+
+
+def respace(text: str, proposal: str, reading: Analysis) -> str:
+    """`text` with those changes of Kiwi's respacing `proposal` (read as `reading`) that restore lost word
+    boundaries or undo a space that cut a word; all other spaces as the speaker put them.
+
+    A space is added inside an eojeol where the text has no space at all (and is not a short word), or where
+    the eojeol is long and the boundary is clear; a space is removed only where it cut a word. Whitespace
+    comes back as single spaces.
+    """
+    letters, spaces = _space_positions(text)
+    aligned = _align(proposal, letters)
+    if aligned is None:  # the spacing model only moves spaces; anything else is not spacing
+        return text
+    index, proposed = aligned
+    ending_at, starting_at, inside = _morpheme_boundaries(index, reading)
+    unspaced = not spaces and _length(letters) >= UNSPACED_MIN
+    added = sorted(proposed - spaces)
+    kept = set(spaces)
+    bounds = [0, *sorted(spaces), len(letters)]
+    for k in range(len(bounds) - 1):
+        start, end = bounds[k], bounds[k + 1]
+        inside_eojeol = added[bisect_right(added, start):bisect_left(added, end)]
+        if unspaced or _length(letters[start:end]) >= LONG_EOJEOL:
+            kept.update(p for p in inside_eojeol
+                        if unspaced or _clear_boundary(ending_at.get(p), starting_at.get(p)))
+        # A space Kiwi removes while it re-cuts the words around it (여친 핸폰번호 → 여친핸 폰 번호) is not a
+        # glue of two pieces of one word: it stays.
+        if k and start not in proposed and _cuts_a_word(start, end - start, starting_at, inside) \
+                and bisect_right(added, bounds[k - 1]) == bisect_left(added, end):
+            kept.discard(start)
+    return _with_spaces(letters, kept)
 
 
 class KiwiRefiner:
     name = "kiwi"
 
-    def __init__(self, kiwi: KiwiToolkit, spacing_margin: float) -> None:
+    def __init__(self, kiwi: KiwiToolkit) -> None:
         self.kiwi = kiwi
-        self.spacing_margin = spacing_margin
 
     def refine(self, texts: list[str]) -> list[Refinement]:
-        respaced = self.kiwi.respace(texts)
-        scores = self.kiwi.scores(texts + respaced)
-        before, after = scores[: len(texts)], scores[len(texts):]
-        chosen = [r if a - b >= self.spacing_margin else t for t, r, b, a in zip(texts, respaced, before, after)]
-        analyses = self.kiwi.analyze(chosen)
+        proposals = self.kiwi.respace(texts)
+        readings = self.kiwi.analyze(proposals)
+        respaced = [respace(t, p, r) for t, p, r in zip(texts, proposals, readings)]
+        analyses = self.kiwi.analyze(respaced)
         return [Refinement(text, final_mark(text, analysis), "spacing")
-                for text, analysis in zip(chosen, analyses)]
+                for text, analysis in zip(respaced, analyses)]

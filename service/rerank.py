@@ -1,29 +1,31 @@
-"""Stage 3 — rerank: score whole-sentence candidates by language models plus the recogniser's evidence.
+"""Stage 3 — rerank: choose which proposed edits to make, by language models plus the evidence for each edit.
 
-score(candidate) = Σ weight·LM(candidate) + evidence(candidate, original)
-gain = score(best) − score(original); the best replaces the original only when gain ≥ the configured margin.
+score(edits) = LM(text with the edits) + Σ evidence(edit)
+gain = score(chosen) − score(no edit); the text changes only when gain ≥ the configured margin.
 
-The language-model part is Kiwi's own log-probability, joined by the seq2seq and masked-LM scorers when the
-neural tier is loaded. The evidence part charges for changing what the recogniser was sure of and for
-changing how the sentence sounds, and credits agreement with the n-best list and with the meeting's terms.
+The language-model part is Kiwi's log-probability of the whole sentence, joined by the seq2seq and masked-LM
+scorers when the neural tier is loaded. The evidence of an edit is what the recogniser and the request say
+about it (`evidence`): the price of overwriting letters the recogniser may have been sure of, lowered where
+what it wrote is no Korean word or exactly how the new spelling is said; the share of the other hypotheses
+that carry the new letters; a meeting term that sounds like the stretch it replaces; Kiwi's typo cost.
+
+The search is greedy and batched: first every single edit and every bundle (a whole hypothesis, the fused
+consensus) is scored; the best is taken if it clears the margin; then, round by round, one more edit that
+does not overlap the chosen ones, while one clears the margin again.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol, Sequence
-
-from rapidfuzz.distance import Levenshtein
+from typing import Callable, Protocol, Sequence
 
 from config import ScoreWeights
-from service.alignment import changed_regions
-from service.candidates import introduces_term, strip_punctuation
-from service.phonology import pronounce, sound_distance
-from service.types import Candidate, Hypothesis
+from service.candidates import CandidateSet
+from service.kiwi_lm import Analysis
+from service.text_spans import apply_edits, apply_edits_placed
+from service.types import EditFacts, EditSource, SpanEdit
 
-_DEFAULT_CONFIDENCE = 0.85
-# Moving a space changes no sound and no letter: it is charged a small fixed price, not by confidence.
-_SPACE_EDIT_COST = 0.75
+TERM_SOURCES = ("hotword", "lexicon")
 
 
 class SentenceScorer(Protocol):
@@ -37,156 +39,176 @@ class SentenceScorer(Protocol):
 
 @dataclass(frozen=True)
 class RerankItem:
-    """One segment's reranking problem: candidates against a baseline (the text to beat).
+    """One segment's choice: its text and the proposals for it."""
 
-    Evidence is always measured against `original`, the recogniser's text; the baseline is the original in
-    the first pass and the current pick in later passes.
-    """
-
-    original: str
-    baseline: Candidate
-    candidates: list[Candidate]
-    confidences: list[float | None]
-    nbest: tuple[Hypothesis, ...]
-    hotwords: tuple[str, ...]
-    lexicon: tuple[str, ...]
-    segment_confidence: float | None = None
-
-
-@dataclass(frozen=True)
-class ScoredCandidate:
-    candidate: Candidate
-    language: float
-    evidence: float
-
-    @property
-    def total(self) -> float:
-        return self.language + self.evidence
+    text: str
+    proposals: CandidateSet
 
 
 @dataclass(frozen=True)
 class RerankOutcome:
-    baseline: ScoredCandidate
-    best: ScoredCandidate  # the baseline again when nothing beat it by the margin
-    gain: float
-    accepted: bool
-
-    @property
-    def picked(self) -> str:
-        return self.best.candidate.text
+    text: str  # the text with the chosen edits (the original when nothing cleared the margin)
+    edits: tuple[SpanEdit, ...]  # the chosen edits, in the original's offsets
+    gain: float  # score advantage over the original (0 when nothing was chosen)
 
 
-def _change_cost(confidence: float, weights: ScoreWeights) -> float:
-    """The price of overwriting one character the recogniser was `confidence` sure of.
+def _change_cost(confidence: float | None, weights: ScoreWeights) -> float:
+    """The price of overwriting one letter the recogniser was `confidence` sure of.
 
     Linear in the confidence, plus a steep log-odds term above `sure_confidence`: a word the recogniser was
-    nearly certain of is almost never a mistake, whatever the language model prefers.
+    nearly certain of is almost never a mistake, whatever the language model prefers. A recogniser that sent
+    no confidence is neither sure nor unsure: one flat price (`unsure`).
     """
+    if confidence is None:
+        return weights.unsure
     p = min(max(confidence, 0.01), 0.995)
     excess = math.log(p / (1.0 - p)) - math.log(weights.sure_confidence / (1.0 - weights.sure_confidence))
     return weights.confidence * p + weights.sure * max(0.0, excess)
 
 
-def _nbest_support(item: RerankItem) -> list[tuple[str, float]]:
-    """Each hypothesis (spaces removed) with how much the recogniser believed it, relative to its 1-best."""
-    reference = item.segment_confidence
-    supports = []
-    for hypothesis in item.nbest:
-        if hypothesis.confidence is not None and reference:
-            belief = min(1.0, hypothesis.confidence / reference)
-        else:
-            belief = 1.0 / (1.0 + max(hypothesis.rank - 1, 1))
-        supports.append(("".join(hypothesis.text.split()), belief))
-    return supports
-
-
-def _count_terms(text: str, terms: tuple[str, ...]) -> int:
-    return sum(text.count(term) for term in terms if term)
-
-
-def evidence_score(item: RerankItem, candidate: str, weights: ScoreWeights) -> float:
-    """Evidence for `candidate` against the original (0 for the original itself)."""
-    original = item.original
-    if candidate == original:
-        return 0.0
-    cost = 0.0
-    nbest_words = {w for h in item.nbest for w in strip_punctuation(h.text).split()}
-    support = _nbest_support(item)
-    supported = 0
-    for region in changed_regions(original, candidate):
-        before = original[region.src_start:region.src_end]
-        after = candidate[region.dest_start:region.dest_end]
-        if not before.strip() and not after.strip():
-            cost += _SPACE_EDIT_COST
-            continue
-        confidences = [c for i in range(region.src_start, region.src_end)
-                       if not original[i].isspace() and (c := item.confidences[i]) is not None]
-        if not confidences and region.src_start > 0 and item.confidences[region.src_start - 1] is not None:
-            confidences = [item.confidences[region.src_start - 1]]  # an insertion: priced by its neighbour
-        confidence = sum(confidences) / len(confidences) if confidences else _DEFAULT_CONFIDENCE
-        letters_changed = max(1, Levenshtein.distance("".join(before.split()), "".join(after.split())))
-        region_cost = letters_changed * _change_cost(confidence, weights)
-        if "".join(before.split()) == pronounce(after):
-            # The recogniser wrote exactly how `after` is said: its confidence was in the sound, which the
-            # respelling keeps.
-            region_cost *= weights.pronounced_discount
-        compact_after = "".join(after.split())
-        trust = max((t for text, t in support if compact_after and compact_after in text), default=0.0)
-        # The recogniser itself offered these characters: less of a leap than an outside guess, and the
-        # more it believed the hypothesis that offered them, the smaller the leap.
-        region_cost *= 1.0 - weights.nbest_trust * trust
-        # A term the meeting announced is a prior of its own: the recogniser may well have been sure of the
-        # sound-alike it wrote instead.
-        if introduces_term(before, after, item.hotwords):
-            region_cost *= 1.0 - weights.hotword_trust
-        elif introduces_term(before, after, item.lexicon):
-            region_cost *= 1.0 - weights.lexicon_trust
-        cost += region_cost
-    original_words = set(strip_punctuation(original).split())
-    for word in strip_punctuation(candidate).split():
-        if word not in original_words and word in nbest_words:
-            supported += 1
-    score = -cost
-    score -= weights.sound * sound_distance(original, candidate)
-    score += weights.nbest_rank * supported
-    score += weights.hotword * (_count_terms(candidate, item.hotwords) - _count_terms(original, item.hotwords))
-    score += weights.lexicon * (_count_terms(candidate, item.lexicon) - _count_terms(original, item.lexicon))
+def evidence(source: EditSource, facts: EditFacts, weights: ScoreWeights) -> float:
+    """What speaks for one edit (positive) and against it (negative), before any language model."""
+    is_term = facts.term_distance is not None and source in TERM_SOURCES
+    if facts.letters_changed == 0 and not is_term:
+        return -weights.spacing  # moving a space changes no letter and no sound
+    # A non-word is never right, however sure the recogniser was of it: its confidence does not count.
+    cost = facts.letters_changed * _change_cost(None if facts.nonword else facts.confidence, weights)
+    if facts.pronounced and facts.confidence is not None:
+        # The recogniser wrote exactly how the new spelling is said: its confidence was in the sound, which
+        # the respelling keeps. (With no confidence sent there is nothing to discount.)
+        cost *= weights.pronounced_discount
+    if facts.nonword:
+        cost *= weights.nonword_discount  # a non-word is never right
+    elif facts.unknown:
+        cost *= weights.unknown_discount
+    # The other hypotheses offered these letters: less of a leap than an outside guess, and the more belief
+    # they carry, the smaller the leap.
+    cost *= 1.0 - weights.nbest_trust * facts.votes_for
+    if is_term:
+        cost *= 1.0 - (weights.hotword_trust if source == "hotword" else weights.lexicon_trust)
+    # The language model's score falls with every word: without a price per letter it would favour dropping
+    # words the recogniser heard.
+    score = -cost - weights.sound * facts.sound_distance + weights.length * facts.length_change
+    score += weights.votes * (facts.votes_for - facts.votes_against)
+    if is_term:
+        # A term the meeting announced is a prior of its own; the closer it sounds, the likelier it is what
+        # was said.
+        bonus = weights.hotword if source == "hotword" else weights.lexicon
+        closeness = 1.0 - facts.term_distance / max(facts.term_sounds, 1)
+        score += bonus * closeness + weights.sound * facts.sound_distance  # the term prices its own sound
+        score -= weights.term_distance * facts.term_distance
+    score -= weights.typo * facts.typo_cost
+    if facts.agreement:
+        score += weights.agreement
+    if facts.nonword:
+        score += weights.nonword  # what it replaces is no Korean word: leaving it is never right either
     return score
 
 
-def rerank(
-    items: list[RerankItem],
-    kiwi_scores,
-    scorers: Sequence[SentenceScorer],
-    weights: ScoreWeights,
-    margin: float,
-) -> list[RerankOutcome]:
-    """Score every candidate of every item in one batch per language model; pick each item's best."""
-    flat_originals: list[str] = []
-    flat_texts: list[str] = []
-    for item in items:
-        for candidate in [item.baseline] + item.candidates:
-            flat_originals.append(item.original)
-            flat_texts.append(candidate.text)
-    language = [weights.lm * s for s in kiwi_scores(flat_texts)]
-    for scorer in scorers:
-        extra = scorer.score(flat_originals, flat_texts)
-        weight = getattr(weights, scorer.weight_key)
-        language = [a + weight * b for a, b in zip(language, extra)]
+@dataclass
+class _Search:
+    """One segment's greedy search state."""
 
-    outcomes: list[RerankOutcome] = []
-    position = 0
-    for item in items:
-        pool = [item.baseline] + item.candidates
-        scored = []
-        for candidate in pool:
-            scored.append(ScoredCandidate(candidate, language[position],
-                                          evidence_score(item, candidate.text, weights)))
-            position += 1
-        baseline = scored[0]
-        best = max(scored, key=lambda s: s.total)  # the first of equals: ties keep the baseline
-        gain = best.total - baseline.total
-        accepted = best.candidate.text != item.baseline.text and gain >= margin
-        outcomes.append(RerankOutcome(baseline, best if accepted else baseline,
-                                      gain if accepted else 0.0, accepted))
+    item: RerankItem
+    evidences: list[float]
+    chosen: tuple[int, ...] = ()
+    score: float = 0.0
+    baseline: float = 0.0
+    reading: Analysis | None = None  # Kiwi's reading of the original text
+    open: bool = True
+
+    def text_of(self, indexes: tuple[int, ...]) -> str:
+        return apply_edits(self.item.text, [self.item.proposals.edits[i] for i in indexes])
+
+    def term_prior(self, indexes: tuple[int, ...], reading: Analysis) -> float:
+        """How much more (or less) likely the language model finds the terms' own words than the words they
+        replace, apart from their context. A meeting term is announced: its rarity is no evidence against it
+        (Kiwi splits an unknown name into unlikely pieces), only how it fits its context is."""
+        edits = [self.item.proposals.edits[i] for i in indexes]
+        if self.reading is None or not any(e.source in TERM_SOURCES for e in edits):
+            return 0.0
+        _, placed = apply_edits_placed(self.item.text, edits)
+        total = 0.0
+        for edit, where in zip(edits, placed):
+            if edit.source not in TERM_SOURCES or where is None:
+                continue
+            total += _own_score(reading, *where) - _own_score(self.reading, edit.start, edit.end)
+        return total
+
+    def compatible(self, index: int, chosen: tuple[int, ...]) -> bool:
+        edit = self.item.proposals.edits[index]
+        return index not in chosen and all(edit.end <= other.start or edit.start >= other.end
+                                           for other in (self.item.proposals.edits[c] for c in chosen))
+
+
+def _own_score(reading: Analysis, start: int, end: int) -> float:
+    return sum(m.score for m in reading.morphemes if m.start < end and m.end > start)
+
+
+def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Analysis]],
+           scorers: Sequence[SentenceScorer], weights: ScoreWeights, margin: float,
+           rounds: int) -> list[RerankOutcome]:
+    """Choose each item's edits (batched: one language-model call per round for all items)."""
+    searches = [_Search(item, [evidence(e.source, e.facts, weights) for e in item.proposals.edits])
+                for item in items]
+    readings = analyze([s.item.text for s in searches])
+    for search, reading in zip(searches, readings):
+        search.reading = reading
+    baselines = _language(searches, [[()] for _ in searches], analyze, scorers, weights)
+    for search, (score,) in zip(searches, baselines):
+        search.baseline = search.score = score
+    for round_number in range(rounds):
+        options: list[list[tuple[int, ...]]] = []
+        for search in searches:
+            if not search.open:
+                options.append([])
+                continue
+            edits = search.item.proposals.edits
+            singles = [tuple(sorted(search.chosen + (i,))) for i in range(len(edits))
+                       if search.compatible(i, search.chosen)]
+            bundles = [b for b in search.item.proposals.bundles if not search.chosen] if round_number == 0 else []
+            options.append(list(dict.fromkeys(singles + [tuple(sorted(b)) for b in bundles])))
+        if not any(options):
+            break
+        language = _language(searches, options, analyze, scorers, weights)
+        for search, choices, scores in zip(searches, options, language):
+            if not choices:
+                search.open = False
+                continue
+            totals = [lm + sum(search.evidences[i] for i in choice) for choice, lm in zip(choices, scores)]
+            best = max(range(len(choices)), key=lambda k: totals[k])
+            if totals[best] - search.score >= margin:
+                search.chosen, search.score = choices[best], totals[best]
+            else:
+                search.open = False
+    outcomes = []
+    for search in searches:
+        edits = tuple(search.item.proposals.edits[i] for i in search.chosen)
+        text = search.text_of(search.chosen)
+        gain = search.score - search.baseline if search.chosen else 0.0
+        outcomes.append(RerankOutcome(text, edits, gain))
     return outcomes
+
+
+def _language(searches: Sequence[_Search], options: Sequence[Sequence[tuple[int, ...]]],
+              analyze: Callable[[list[str]], list[Analysis]], scorers: Sequence[SentenceScorer],
+              weights: ScoreWeights) -> list[list[float]]:
+    """The weighted language-model score of every option of every search, in one batch per model."""
+    originals, texts, owners = [], [], []
+    for search, choices in zip(searches, options):
+        for choice in choices:
+            originals.append(search.item.text)
+            texts.append(search.text_of(choice))
+            owners.append((search, choice))
+    if not texts:
+        return [[] for _ in searches]
+    flat = [weights.lm * (reading.score - weights.term_prior * search.term_prior(choice, reading))
+            for reading, (search, choice) in zip(analyze(texts), owners)]
+    for scorer in scorers:
+        weight = getattr(weights, scorer.weight_key)
+        flat = [a + weight * b for a, b in zip(flat, scorer.score(originals, texts))]
+    out, position = [], 0
+    for choices in options:
+        out.append(flat[position:position + len(choices)])
+        position += len(choices)
+    return out

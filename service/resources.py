@@ -28,7 +28,7 @@ def load_resources(settings: Settings) -> ServiceResources:
                        cache_mb=settings.KIWI_CACHE_MB)
     resources = ServiceResources(
         kiwi=kiwi,
-        refiner=KiwiRefiner(kiwi, spacing_margin=settings.SPACING_MARGIN),
+        refiner=KiwiRefiner(kiwi),
         tiers={"kiwi": "loaded", "kobart": "absent", "mlm": "absent"},
     )
     kiwi.warm_up()

@@ -1,40 +1,59 @@
-"""Stage 1 — suspect spans: which eojeols may be wrong.
+"""Stage 1 — suspect spans: how doubtful each eojeol is, and whether it is a Korean word at all.
 
-Kiwi's analysis says where the nouns are (a misheard term is read as some noun: 잉턴/NNG, 추장/NNG) and which
-stretches it could not read as Korean words; the recogniser's confidences say where it was unsure. The
-candidate stage looks for hotword and lexicon terms only in doubtful eojeols that hold a noun, and the
-reranker prices every change by the same confidences.
+Two kinds of evidence: the recogniser's confidences (where it sent any) say where it was unsure, and Kiwi's
+analysis says where the text is no Korean — a stretch Kiwi could not read (an unknown form, jamo written
+apart), a particle that disagrees with its noun (가지을: Kiwi reads 을 as a noun), or an ending followed by a
+noun inside one eojeol (하겠읍다: 겠/EP 읍/NNG). A non-word is never right, so it is cheap to change; a word
+the recogniser was sure of is dear.
 """
 from __future__ import annotations
 
 from service.evidence import span_confidence
-from service.kiwi_lm import Analysis
+from service.kiwi_lm import Analysis, Morpheme
+from service.particles import is_particle_form
+from service.text import has_hangul
 from service.text_spans import eojeols
 from service.types import SuspectSpan
 
-_NOUN_TAGS = {"NNG", "NNP", "NNB", "NR", "NP", "SL", "SH", "XR"}
 # Tags Kiwi gives to what it could not read as Korean words.
 _UNREAD_TAGS = {"UN", "W_SERIAL", "SW"}
+_NOUN_TAGS = ("NNG", "NNP", "NNB", "NR", "NP")
+_ENDING_TAGS = ("EP", "EF", "EC", "ETN", "ETM")
 
 
 def find_suspect_spans(
     text: str, analysis: Analysis, confidences: list[float | None], low_confidence: float
 ) -> list[SuspectSpan]:
-    """Every eojeol as a SuspectSpan with its doubt; the caller decides how doubtful is too doubtful."""
+    """Every eojeol as a SuspectSpan with its doubt and whether it is a non-word."""
     spans: list[SuspectSpan] = []
     for word in eojeols(text):
         inside = [m for m in analysis.morphemes if m.start < word.end and m.end > word.start]
-        unread = any(m.tag in _UNREAD_TAGS for m in inside)
-        has_noun = unread or any(m.tag in _NOUN_TAGS for m in inside)
+        nonword = has_hangul(word.text) and is_nonword(inside)
+        unknown = not nonword and any(m.oov for m in inside)
         confidence = span_confidence(confidences, word.start, word.end)
         doubt = max(0.0, min(1.0, 1.0 - confidence))
-        if unread:
+        if nonword:
             doubt = max(doubt, 1.0 - low_confidence)
-        spans.append(SuspectSpan(word.start, word.end, word.text, doubt, unread, has_noun))
+        spans.append(SuspectSpan(word.start, word.end, word.text, doubt, nonword, unknown))
     return spans
 
 
-def unweighed_suspects(text: str) -> list[SuspectSpan]:
-    """Every eojeol of a candidate text that has no recogniser evidence of its own, as fully doubtful
-    (the reranker still prices each change by the original's confidences)."""
-    return [SuspectSpan(w.start, w.end, w.text, 1.0) for w in eojeols(text)]
+def is_nonword(morphemes: list[Morpheme]) -> bool:
+    """True when Kiwi's reading of one eojeol shows it is no Korean word."""
+    for i, m in enumerate(morphemes):
+        if m.tag in _UNREAD_TAGS and has_jamo(m.form):
+            return True
+        if m.oov and m.tag != "NNP":
+            return True  # an unknown form Kiwi could not even take for a name
+        if i and is_particle_form(m.form) and m.tag.startswith(("NNG", "NNB")) \
+                and morphemes[i - 1].tag.startswith(_NOUN_TAGS):
+            return True  # a particle read as a noun: it disagrees with the noun before it
+        if i and m.tag.startswith(_NOUN_TAGS) and morphemes[i - 1].tag.startswith(_ENDING_TAGS) \
+                and m.start == morphemes[i - 1].end:
+            return True  # an ending cannot be followed by a noun inside one eojeol
+    return False
+
+
+def has_jamo(text: str) -> bool:
+    """Compatibility jamo (ㄱ … ㅣ) written apart from any syllable."""
+    return any("\u3131" <= ch <= "\u318e" for ch in text)

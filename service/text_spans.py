@@ -30,12 +30,24 @@ class Replacement(Protocol):
 def apply_edits(text: str, edits: Iterable[Replacement]) -> str:
     """`text` with each edit's span replaced by its `after`, left to right; an edit that overlaps one already
     applied is skipped."""
-    out, cursor = [], 0
-    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+    return apply_edits_placed(text, edits)[0]
+
+
+def apply_edits_placed(text: str, edits: Iterable[Replacement]) -> tuple[str, list[tuple[int, int] | None]]:
+    """`apply_edits`, and where each edit's `after` stands in the result (None for a skipped edit), in the
+    order the edits were given."""
+    edits = list(edits)
+    placed: list[tuple[int, int] | None] = [None] * len(edits)
+    out, cursor, length = [], 0, 0
+    for i in sorted(range(len(edits)), key=lambda k: (edits[k].start, edits[k].end)):
+        edit = edits[i]
         if edit.start < cursor:
             continue
         out.append(text[cursor:edit.start])
+        length += edit.start - cursor
+        placed[i] = (length, length + len(edit.after))
         out.append(edit.after)
+        length += len(edit.after)
         cursor = edit.end
     out.append(text[cursor:])
-    return "".join(out)
+    return "".join(out), placed

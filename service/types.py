@@ -2,6 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+# What became of a segment (the response's `status`): `punctuated` when only marks changed.
+SegmentStatus = Literal["corrected", "punctuated", "unchanged", "skipped_empty", "skipped_no_speech",
+                        "skipped_not_korean", "timeout"]
+# Which evidence proposed an edit (the response's `edits[].source`).
+EditSource = Literal["hotword", "lexicon", "nbest", "spelling", "spacing", "punctuation", "kobart", "refine"]
+SEGMENT_STATUSES: tuple[str, ...] = get_args(SegmentStatus)
+EDIT_SOURCES: tuple[str, ...] = get_args(EditSource)
 
 
 @dataclass(frozen=True)
@@ -17,12 +26,13 @@ class WordEvidence:
 
 @dataclass(frozen=True)
 class Hypothesis:
-    """One entry of the recogniser's n-best list."""
+    """One entry of the recogniser's n-best list, or another recogniser's output (`source` names it)."""
 
     text: str
     rank: int
     score: float | None = None
     confidence: float | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,14 +57,34 @@ class TermLists:
 
 
 @dataclass(frozen=True)
+class EditFacts:
+    """What is known about one proposed edit, for the reranker to weigh (`service/rerank.py`)."""
+
+    letters_changed: int  # letters (not spaces) rewritten
+    length_change: int = 0  # letters added (positive) or removed (negative)
+    confidence: float | None = None  # the recogniser's confidence in what is replaced; None: it sent none
+    nonword: bool = False  # what is replaced is no Korean word
+    unknown: bool = False  # what is replaced holds a form Kiwi does not know (a name, or a non-word)
+    pronounced: bool = False  # the two sound the same: a respelling of what was heard
+    sound_distance: float = 0.0  # how far apart the two sound, in jamo edits
+    votes_for: float = 0.0  # share of the hypotheses' belief that carries the new letters here
+    votes_against: float = 0.0  # share that carries the replaced letters
+    term_distance: float | None = None  # a term's sound distance from the stretch it replaces
+    term_sounds: int = 0  # the term's length in sounds (jamo)
+    typo_cost: float = 0.0  # Kiwi's cost for the spelling repair
+    agreement: bool = False  # only a particle made to agree with its noun
+
+
+@dataclass(frozen=True)
 class SpanEdit:
-    """Replace original[start:end] with `after`; `source` says which evidence proposed it."""
+    """Replace text[start:end] with `after`; `source` says which evidence proposed it, `facts` what speaks for
+    and against it."""
 
     start: int
     end: int
     after: str
-    source: str
-    score: float = 0.0
+    source: EditSource
+    facts: EditFacts = EditFacts(0)
 
 
 @dataclass(frozen=True)
@@ -65,8 +95,8 @@ class SuspectSpan:
     end: int
     text: str
     doubt: float  # 0 = surely right, 1 = surely wrong
-    is_unknown: bool = False
-    has_noun: bool = True  # Kiwi read a noun (or something unreadable) in it: where a term can stand
+    nonword: bool = False  # no Korean word: Kiwi cannot read it, or its particle disagrees with its noun
+    unknown: bool = False  # a form Kiwi does not know (a name, a foreign word — or a non-word)
 
 
 @dataclass
@@ -75,7 +105,7 @@ class Candidate:
 
     text: str
     edits: tuple[SpanEdit, ...] = ()
-    sources: frozenset[str] = frozenset()
+    sources: frozenset[EditSource] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -86,7 +116,7 @@ class Edit:
     end: int
     before: str
     after: str
-    source: str
+    source: EditSource
     score: float = 0.0
 
 
@@ -100,5 +130,5 @@ class SegmentResult:
     edits: list[Edit] = field(default_factory=list)
     start: float | None = None
     end: float | None = None
-    status: str = "corrected"  # corrected | unchanged | skipped_no_speech | skipped_empty | skipped_not_korean | guarded | timeout
+    status: SegmentStatus = "corrected"
     guard_refusals: list[str] = field(default_factory=list)

@@ -5,7 +5,6 @@ still runs: pool, pipeline, warm-up), so a test can afford its own app with its 
 """
 from __future__ import annotations
 
-import dataclasses
 import socket
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 import app as app_module
-from config import Settings, load_settings
+from config import Settings, load_settings, with_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
 _resources = None
@@ -28,7 +27,7 @@ _load_resources = app_module.load_resources
 def settings_with(**overrides) -> Settings:
     # Empty environment: the tests do not depend on the EC_* variables of whoever runs them. One process per
     # app (tests/test_parallel.py covers the helper process).
-    return dataclasses.replace(load_settings({}), **{"PROCESSES": 1, **overrides})
+    return with_overrides(load_settings({}), **{"PROCESSES": 1, **overrides})
 
 
 def _shared_resources(settings: Settings):

@@ -99,6 +99,19 @@ def test_broken_json_is_a_4xx_about_the_body(client: TestClient) -> None:
     assert names(response, "body"), response.text
 
 
+def test_openapi_documents_the_status_an_unparseable_body_really_gets(client: TestClient) -> None:
+    broken = client.post("/ec/correct", content=b'{"segments": [', headers={"Content-Type": "application/json"})
+    responses = client.get("/openapi.json").json()["paths"]["/ec/correct"]["post"]["responses"]
+    assert broken.status_code == 422 and "malformed" in responses["422"]["description"].lower()
+    # No other status claims unparseable bodies.
+    others = {code: r["description"] for code, r in responses.items() if code != "422"}
+    assert not any(word in d.lower() for d in others.values() for word in ("pars", "json", "malformed")), others
+    # What 400 does document is really answered.
+    bad_length = client.post("/ec/correct", content=b"{}", headers={"Content-Type": "application/json",
+                                                                     "Content-Length": "ten"})
+    assert bad_length.status_code == 400 and "Content-Length" in responses["400"]["description"]
+
+
 # -- bounds: 413 naming the field and the bound -------------------------------------------------------------------
 def test_too_many_segments_is_413(client: TestClient) -> None:
     bound = client.app.state.settings.MAX_SEGMENTS

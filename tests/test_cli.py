@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 import srt
 
-from cli.main import main
+from cli.main import SCRIPT_NAME, main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,16 +75,72 @@ def test_folder_summary_says_what_changed_and_what_failed(folder_run):
     assert "- 지금부터 훼의을 시작하겠습니다" in summary and "+ 지금부터 회의" in summary
 
 
-def test_one_file_beside_itself_through_python_dash_m(folder, tmp_path):
+# Installed into this interpreter's environment: its console script is beside it (pip writes both at once).
+needs_install = pytest.mark.skipif(not (Path(sys.executable).parent / SCRIPT_NAME).exists(), reason="the project is not installed in this environment "
+                                                           "(pip install -e .; scripts/test.sh does)")
+
+
+@needs_install
+def test_one_file_beside_itself_through_python_dash_m_from_another_folder(folder, tmp_path):
     root, hotwords = folder
     source = tmp_path / "one.srt"
     source.write_text(SRT, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "cli", "correct", str(source), "--hotwords-file", str(hotwords)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    (tmp_path / "hotwords.txt").write_text(hotwords.read_text(encoding="utf-8"), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-m", "cli", "correct", "one.srt", "--hotwords-file", "hotwords.txt"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "1/2" in done.stdout
     assert "files: 100%" in done.stderr  # the progress bar
     assert "지금부터 회의" in (tmp_path / "one.corrected.srt").read_text(encoding="utf-8")
+
+
+@needs_install
+def test_the_console_script_runs_from_another_folder(tmp_path):
+    script = Path(sys.executable).parent / SCRIPT_NAME
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([str(script), "correct", "--help"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"usage: {SCRIPT_NAME} correct")
+
+
+def test_a_missing_terms_file_is_one_line(tmp_path, capsys):
+    source = tmp_path / "one.srt"
+    source.write_text(SRT, encoding="utf-8")
+    for option in ("--hotwords-file", "--lexicon-file"):
+        assert main(["correct", str(source), option, str(tmp_path / "nope.txt")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.splitlines() == [f"python -m cli: error: {option} {tmp_path / 'nope.txt'}: no such file"]
+    assert not (tmp_path / "one.corrected.srt").exists()
+
+
+def test_a_bad_setting_is_one_line(tmp_path, capsys, monkeypatch):
+    source = tmp_path / "one.srt"
+    source.write_text(SRT, encoding="utf-8")
+    monkeypatch.setenv("EC_GUARD_CER", "7")
+    assert main(["correct", str(source), "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "EC_GUARD_CER='7'" in err[0] and "allowed: a number from 0 to 1" in err[0]
+
+
+@pytest.mark.parametrize("output, folder_name", [("newdir/", "newdir"), ("existing", "existing")])
+def test_one_file_into_a_folder_keeps_its_name(folder, tmp_path, output, folder_name):
+    source = tmp_path / "one.srt"
+    source.write_text(SRT, encoding="utf-8")
+    (tmp_path / "existing").mkdir()
+    assert main(["correct", str(source), "-o", f"{tmp_path}/{output}", "--hotwords-file", str(folder[1]), "-q"]) == 0
+    folder = tmp_path / folder_name
+    assert folder.is_dir() and [p.name for p in folder.iterdir()] == ["one.srt"]
+    cues = list(srt.parse((folder / "one.srt").read_text(encoding="utf-8")))
+    assert len(cues) == 2 and cues[0].content.startswith("<i>지금부터 회의")
+
+
+def test_one_file_to_a_file_name(tmp_path, capsys):
+    source = tmp_path / "one.srt"
+    source.write_text(SRT, encoding="utf-8")
+    assert main(["correct", str(source), "-o", str(tmp_path / "fixed.srt"), "-q"]) == 0
+    assert (tmp_path / "fixed.srt").is_file()
 
 
 def test_missing_input_is_an_error(tmp_path, capsys):

@@ -330,3 +330,61 @@ def test_adapter_beside_the_model_is_applied_once(neural_dirs, lora_model, tmp_p
     alone = lora_model.model.state_dict()
     assert beside.keys() == alone.keys()  # merged: no LoRA modules left
     assert all(torch.allclose(beside[k], alone[k], atol=1e-6) for k in alone)
+
+
+# -- where the model runs: EC_DEVICE, half precision off the CPU, NEURAL_BATCH_SIZE ----------------------------
+
+def test_auto_device_is_cuda_only_when_torch_sees_a_gpu():
+    import torch
+    from service.neural.loader import resolve_device
+
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert resolve_device("cpu").type == "cpu"
+
+
+def test_half_precision_off_the_cpu_and_float32_on_it(neural_dirs):
+    import torch
+    from service.neural.loader import load_seq2seq, place
+
+    on_cpu = load_seq2seq(neural_dirs["random"], device=torch.device("cpu"))
+    assert on_cpu.model.dtype == torch.float32 and on_cpu.model.device.type == "cpu"
+    # The meta device stands in for a GPU here: whatever is not the CPU gets float16.
+    moved = place(on_cpu.model, torch.device("meta"))
+    assert moved.dtype == torch.float16 and moved.device.type == "meta"
+
+
+def test_cuda_asked_for_without_a_gpu_is_reported_and_the_embedded_tier_serves(neural_dirs, serve,
+                                                                                embedded_results):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: EC_DEVICE=cuda is satisfiable here")
+    client = serve(neural_dirs["random"], EC_DEVICE="cuda")
+    health = client.get("/healthz").json()
+    assert health["tiers"]["kobart"] == "absent" and "EC_DEVICE='cuda'" in health["problems"]["kobart"]
+    assert _correct(client, SPEC_EXAMPLE)[0]["corrected"] == embedded_results["spec"][0]["corrected"]
+
+
+def test_batch_size_setting_chunks_generation_without_changing_it(neural_dirs, lora_model, serve):
+    from service.neural.refiner import KoBartGenerator
+
+    calls: list[int] = []
+    generate = lora_model.model.generate
+
+    def counting(**kwargs):
+        calls.append(len(kwargs["input_ids"]))
+        return generate(**kwargs)
+
+    texts = [NOISY, CORPUS[1], CORPUS[2], "회의", CORPUS[3]]
+    whole = KoBartGenerator(lora_model.model, lora_model.tokenizer, GenerationSettings())
+    expected = [p.text for p in whole.generate(texts)]
+    lora_model.model.generate = counting
+    try:
+        in_twos = KoBartGenerator(lora_model.model, lora_model.tokenizer, GenerationSettings(), batch_size=2)
+        assert [p.text for p in in_twos.generate(texts)] == expected
+    finally:
+        del lora_model.model.generate  # the instance attribute; the class's method again
+    assert calls == [2, 2, 1]
+    # The service builds its generator and scorer with EC_NEURAL_BATCH_SIZE.
+    client = serve(neural_dirs["lora"], EC_NEURAL_BATCH_SIZE="3")
+    resources = client.app.state.resources
+    assert resources.refiner.generator.batch_size == 3 and resources.scorers[0].batch_size == 3

@@ -81,3 +81,19 @@ def test_base_url_serves_every_file(server, tmp_path):
         server.pop(f"KOBART_{key}_URL")
     server["KOBART_BASE_URL"] = base.as_uri()
     assert _run(server).returncode == 0
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_says_what_it_needs_and_exits_0(flag, tmp_path):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("KOBART_")}
+    result = subprocess.run(["bash", str(SCRIPT), flag], env=clean | {"KOBART_DEST": str(tmp_path / "d")},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "KOBART_<FILE>_URL" in result.stdout and "Exit status" in result.stdout
+    assert "#" not in result.stdout.splitlines()[0] and not (tmp_path / "d").exists()
+
+
+def test_an_unknown_argument_is_refused(tmp_path):
+    result = subprocess.run(["bash", str(SCRIPT), "--dest", str(tmp_path)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2 and "unknown argument --dest" in result.stderr

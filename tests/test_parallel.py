@@ -27,6 +27,37 @@ def _segments() -> list[SegmentInput]:
     return segments
 
 
+# First in the file: it runs before the module's own helper process starts (fewer processes at once).
+def test_the_helper_does_not_outlive_a_killed_service(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "killed_server.py"
+    script.write_text(
+        "import sys, time\n"
+        "from config import load_settings\n"
+        "from service.parallel import TwoProcessPipeline\n"
+        "if __name__ == '__main__':\n"
+        "    settings = load_settings({'EC_PROCESSES': '2'})\n"
+        # Only the helper's lifetime is under test: the killed service needs no models of its own.
+        "    shared = TwoProcessPipeline(None, settings, 4)\n"
+        "    shared.warm_up()\n"
+        "    print(shared._helper.pid, flush=True)\n"
+        "    time.sleep(60)\n")
+    root = Path(__file__).resolve().parents[1]
+    service = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=root,
+                               env={**os.environ, "PYTHONPATH": str(root)})
+    helper_pid = int(service.stdout.readline())
+    os.kill(service.pid, signal.SIGKILL)  # no clean shutdown
+    service.wait()
+
+    deadline = time.monotonic() + 10
+    while _alive(helper_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(helper_pid)
+
+
 @pytest.fixture(scope="module")
 def pipelines():
     settings = load_settings({"EC_PROCESSES": "2", "EC_EXPRESS_MAX_CHARS": "0"})  # small batches too
@@ -128,34 +159,3 @@ def _alive(pid: int) -> bool:
             return stat.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
-
-
-def test_the_helper_does_not_outlive_a_killed_service(tmp_path):
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    script = tmp_path / "killed_server.py"
-    script.write_text(
-        "import sys, time\n"
-        "from config import load_settings\n"
-        "from service.parallel import TwoProcessPipeline\n"
-        "from service.pipeline import CorrectionPipeline\n"
-        "from service.resources import load_resources\n"
-        "if __name__ == '__main__':\n"
-        "    settings = load_settings({'EC_PROCESSES': '2'})\n"
-        "    shared = TwoProcessPipeline(CorrectionPipeline(load_resources(settings), settings), settings, 4)\n"
-        "    shared.warm_up()\n"
-        "    print(shared._helper.pid, flush=True)\n"
-        "    time.sleep(60)\n")
-    root = Path(__file__).resolve().parents[1]
-    service = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=root,
-                               env={**os.environ, "PYTHONPATH": str(root)})
-    helper_pid = int(service.stdout.readline())
-    os.kill(service.pid, signal.SIGKILL)  # no clean shutdown
-    service.wait()
-
-    deadline = time.monotonic() + 10
-    while _alive(helper_pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not _alive(helper_pid)

@@ -3,20 +3,22 @@ from __future__ import annotations
 
 import pytest
 
-from service import candidates as cand
+from service.candidates import agreement_repairs, spelling_repairs
 from service.evidence import char_confidences
 from service.guard import guard
 from service.kiwi_lm import KiwiToolkit
 from service.particles import agree
 from service.phonology import pronounce, sound_distance
 from service.postprocess import drop_decoder_repeats, postprocess
+from service.spelling import compose_loose_jamo
 from service.suspects import find_suspect_spans
-from service.types import Hypothesis, SegmentInput, SuspectSpan, WordEvidence
+from service.terms import TermIndex, find_terms
+from service.types import SegmentInput, WordEvidence
 
 
 @pytest.fixture(scope="module")
-def kiwi() -> KiwiToolkit:
-    return KiwiToolkit(num_workers=1)
+def kiwi(kiwi_toolkit) -> KiwiToolkit:
+    return kiwi_toolkit  # the session's (tests/conftest.py): loading another takes seconds and half a gigabyte
 
 
 # --- phonology -----------------------------------------------------------------------------------------
@@ -83,57 +85,68 @@ def test_low_confidence_eojeol_is_suspect_and_a_confident_one_is_not(kiwi):
 
 # --- candidates ----------------------------------------------------------------------------------------
 
-def _all_doubtful(text: str) -> list[SuspectSpan]:
-    from service.text_spans import eojeols
-    return [SuspectSpan(w.start, w.end, w.text, 0.9) for w in eojeols(text)]
+def _terms(text: str, *terms: str, source: str = "hotword", max_distance: float = 0.5) -> list[tuple[str, str]]:
+    index = TermIndex.build(terms, source, max_distance)
+    return [(text[m.start:m.end], m.after) for m in find_terms(text, index, lambda i: False)]
 
 
-def test_low_confidence_noun_is_restored_from_a_hotword_with_its_particle():
-    index = cand.TermIndex.build(("회의", "안건", "스프린트"), "hotword", 0.34)
-    edits = cand.term_edits("지금부터 훼의을 시작", _all_doubtful("지금부터 훼의을 시작"), index, 0.3)
-    assert [(e.start, e.end, e.after) for e in edits] == [(5, 8, "회의를")]
+def test_a_misheard_noun_is_matched_by_sound_and_its_particle_given_back():
+    # 훼의 sounds like 회의 (merged vowels); the particle is not touched when no particle follows.
+    assert ("훼의을", "회의을") in _terms("지금부터 훼의을 시작", "회의", "안건", "스프린트")
 
 
 def test_hotword_is_found_inside_a_compound():
-    index = cand.TermIndex.build(("카드",), "hotword", 0.34)
-    edits = cand.term_edits("농협가드 청구서", _all_doubtful("농협가드 청구서"), index, 0.3)
-    assert [e.after for e in edits] == ["농협카드"]
+    assert _terms("농협가드 청구서", "카드") == [("가드", "카드")]
 
 
-def test_a_confident_word_is_not_replaced_by_a_term_that_only_sounds_close():
-    index = cand.TermIndex.build(("코타",), "hotword", 0.34)
-    assert cand.term_edits("코다는", [SuspectSpan(0, 3, "코다는", 0.02)], index, 0.3) == []
-    # ...but a doubtful one is
-    assert [e.after for e in cand.term_edits("코다는", [SuspectSpan(0, 3, "코다는", 0.6)], index, 0.3)] == ["코타는"]
+def test_a_term_takes_back_the_final_consonant_liaison_carried_off():
+    assert ("애완동무를", "애완동물을") in _terms("받은 애완동무를 돌본다", "애완동물")
+
+
+def test_a_term_is_not_cut_out_of_a_syllable_that_took_a_carried_sound():
+    # 화면에 is said 화며네: no term may start at 네.
+    assert all(before != "에 열" for before, _ in _terms("화면에 열다섯 개", "내일"))
 
 
 def test_unrelated_terms_are_not_proposed():
-    index = cand.TermIndex.build(("스프린트", "킥오프"), "hotword", 0.34)
-    assert cand.term_edits("점심 먹자", _all_doubtful("점심 먹자"), index, 0.3) == []
+    assert _terms("점심 먹자", "스프린트", "킥오프") == []
 
 
-def test_nbest_is_aligned_span_by_span():
-    edits = cand.nbest_span_edits("지금부 훼의을 시작하겠읍다", "지금부터 회의를 시작하겠습니다")
-    assert [(e.start, e.end, e.after) for e in edits] == [
-        (0, 3, "지금부터"), (4, 7, "회의를"), (8, 14, "시작하겠습니다")]
+def test_term_matching_is_linear_in_the_text_length():
+    # A space-free text of 1,000 syllables with many terms: every window is compared once per term length.
+    text = "가나다라마바사아자차" * 100
+    index = TermIndex.build(tuple(f"{a}{b}{c}" for a in "하허호" for b in "투티타" for c in "크키"), "hotword", 0.5)
+    assert find_terms(text, index, lambda i: False) == []
 
 
-def test_filler_alternatives_are_recognised():
-    assert cand.is_filler("회의를 지금부터 시작", ["지금부터 회의를 시작"])  # swapped words
-    assert cand.is_filler("지금부터 회의를 시작.", ["지금부터 회의를 시작"])  # a period added
-    assert not cand.is_filler("지금부터 회의를 시작해", ["지금부터 회의를 시작"])
+def test_acronyms_are_matched_by_how_their_letters_are_said():
+    assert _terms("유엔 평화 유지군", "UN") == [("유엔", "UN")]
 
 
-def test_nbest_alternatives_skip_fillers_and_the_text_itself():
-    nbest = (Hypothesis("가 나 다", 1), Hypothesis("나 가 다", 2), Hypothesis("가 나 다.", 3), Hypothesis("가 너 다", 4))
-    assert [h.text for h in cand.nbest_alternatives("가 나 다", nbest, 8)] == ["가 너 다"]
-
-
-def test_spelling_edits_repair_pronunciation_spelling(kiwi):
+def test_spelling_repairs_repair_pronunciation_spelling(kiwi):
     text = "방법을 모르게써"
-    readings = kiwi.typo_readings([text], top_n=1)[0]
-    edits = cand.spelling_edits(text, readings[0], kiwi.join)
-    assert cand.apply_edits(text, edits) == "방법을 모르겠어"
+    reading = kiwi.typo_readings([text], top_n=1)[0][0]
+    repairs = spelling_repairs(text, reading, kiwi.join)
+    assert [(text[s:e], after) for s, e, after, _ in repairs] == [("모르게써", "모르겠어")]
+
+
+def test_spelling_repairs_leave_the_rest_of_the_eojeol_as_written(kiwi):
+    # Kiwi's join contracts 되었 to 됐; the repair touches only the repaired morpheme and its neighbours.
+    text = "병원으로 이성되었으나"
+    for reading in kiwi.typo_readings([text], top_n=2)[0]:
+        for s, e, after, _ in spelling_repairs(text, reading, kiwi.join):
+            assert after.endswith("되었으나")
+
+
+def test_particle_agreement_after_a_noun_and_never_after_a_verb(kiwi):
+    for text, expected in (("세 가지을 골랐다", [("가지을", "가지를")]), ("일정 가서 만나자", [])):
+        analysis = kiwi.analyze([text])[0]
+        assert [(text[s:e], after) for s, e, after in agreement_repairs(text, analysis)] == expected
+
+
+def test_jamo_written_apart_are_composed_but_laughter_stays():
+    assert compose_loose_jamo("오ㄹ해") == "올해" and compose_loose_jamo("접ㅅㅣ") == "접시"
+    assert compose_loose_jamo("ㅋㅋ") == "ㅋㅋ"
 
 
 # --- guard ---------------------------------------------------------------------------------------------
@@ -150,10 +163,19 @@ def test_guard_accepts_a_respelling_that_keeps_the_sound():
 
 # --- post-processing -----------------------------------------------------------------------------------
 
-def test_repeated_phrases_from_the_decoder_are_removed_but_emphasis_stays():
-    assert drop_decoder_repeats("회의를 시작 회의를 시작 하겠습니다") == "회의를 시작 하겠습니다"
-    assert drop_decoder_repeats("네 네 네 알겠습니다") == "네 알겠습니다"
-    assert drop_decoder_repeats("정말 정말 좋아") == "정말 정말 좋아"
+def test_a_phrase_the_decoder_repeated_is_cut_back_to_what_it_was_given():
+    assert drop_decoder_repeats("회의를 시작 회의를 시작 하겠습니다", "회의를 시작하겠습니다") == "회의를 시작 하겠습니다"
+    assert drop_decoder_repeats("네 네 네 네 알겠습니다", "네 네 알겠습니다") == "네 네 알겠습니다"
+
+
+@pytest.mark.parametrize("speech", ["잘 가 잘 가", "네 네 네", "정말 정말 좋아", "가자 가자 빨리 가자"])
+def test_repetition_the_recogniser_heard_is_speech_and_stays(speech):
+    assert drop_decoder_repeats(speech, speech) == speech
+    assert postprocess(speech, ".") == speech + "."
+
+
+def test_a_repeat_the_source_wrote_without_spaces_is_not_a_loop():
+    assert drop_decoder_repeats("정말 정말 좋아", "정말정말 좋아") == "정말 정말 좋아"
 
 
 def test_postprocess_fixes_whitespace_and_adds_one_final_mark():

@@ -19,7 +19,7 @@ import math
 import os
 import random
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 logger = logging.getLogger("training.finetune")
@@ -119,7 +119,7 @@ def finetune(config: FinetuneConfig) -> FinetuneReport:
         raise ValueError("no training pairs left after the held-out slice")
     loaded = load_seq2seq(config.base, apply_adapter=False)
     tokenizer = loaded.tokenizer
-    generation = replace(load_settings().GENERATION, max_input_tokens=config.max_tokens)
+    generation = load_settings().GENERATION.model_copy(update={"max_input_tokens": config.max_tokens})
 
     model = loaded.model
     report = FinetuneReport(steps=config.max_steps, train_pairs=len(train), val_pairs=len(held_out))

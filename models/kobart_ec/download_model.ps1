@@ -4,8 +4,24 @@
 #   KOBART_<FILE>_URL (or KOBART_BASE_URL: <base>/<file name>) and KOBART_<FILE>_SHA256, with <FILE> one of
 #   CONFIG, TOKENIZER, WEIGHTS (required); TOKENIZER_CONFIG, SPECIAL_TOKENS, ADAPTER_CONFIG, ADAPTER_WEIGHTS
 #   (fetched when their SHA256 is set). KOBART_DEST overrides the target directory.
-# Exit status: 0 done, 2 a variable is missing, 3 a download failed, 4 a checksum did not match.
+# Exit status: 0 done, 2 a variable is missing (or an unknown argument), 3 a download failed, 4 a checksum did
+# not match.
+#
+# Usage: download_model.ps1 [-h|--help|-Help]
 $ErrorActionPreference = "Stop"
+
+if ($args.Count -gt 0) {
+    if ($args[0] -in @("-h", "--help", "-Help", "/?")) {
+        # This header, without the comment marks.
+        foreach ($line in Get-Content $PSCommandPath) {
+            if ($line -notmatch '^#') { break }
+            $line -replace '^# ?', ''
+        }
+        exit 0
+    }
+    [Console]::Error.WriteLine("download_model.ps1: unknown argument $($args[0]) (the script takes none; see -Help)")
+    exit 2
+}
 
 $Dest = if ($env:KOBART_DEST) { $env:KOBART_DEST } else { $PSScriptRoot }
 $Files = @(

@@ -11,8 +11,19 @@
 #   ADAPTER_CONFIG (adapter_config.json), ADAPTER_WEIGHTS (adapter_model.safetensors)     — fetched when their
 #                                                                                         SHA256 is set
 # KOBART_DEST overrides the target directory (default: the directory of this script).
-# Exit status: 0 done, 2 a variable is missing, 3 a download failed, 4 a checksum did not match.
+# Exit status: 0 done, 2 a variable is missing (or an unknown argument), 3 a download failed, 4 a checksum did
+# not match.
+#
+# Usage: download_model.sh [-h|--help]
 set -euo pipefail
+
+case "${1:-}" in
+  -h|--help)  # this header, without the comment marks
+    sed -n '2,/^set -euo pipefail$/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+    exit 0 ;;
+  "") ;;
+  *) echo "download_model.sh: unknown argument $1 (the script takes none; see --help)" >&2; exit 2 ;;
+esac
 
 DEST="${KOBART_DEST:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}"
 FILES=(

@@ -13,12 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Callable, Protocol, Sequence
 
-from service.edits import diff_edits
+from service.edits import diff_edits, segment_status
 from service.formats.offsets import edits_consistent
+from service.text import FINAL_MARKS, ends_with_mark
 from service.text_spans import apply_edits
 from service.types import Edit, SegmentInput, SegmentResult, TermLists
-
-_FINAL_MARKS = ".?!。"
 
 
 class Corrector(Protocol):
@@ -41,12 +40,13 @@ class TextCorrection:
 
 
 def _drop_added_final_mark(original: str, edits: list[Edit]) -> list[Edit]:
-    if not original or original[-1] in _FINAL_MARKS:
+    """The edits without the final mark the pipeline added, unless the original already ended in a mark."""
+    if not original or ends_with_mark(original):
         return edits
     kept = []
     for edit in edits:
-        if edit.end == len(original) and edit.after and edit.after[-1] in _FINAL_MARKS:
-            after = edit.after.rstrip(_FINAL_MARKS)
+        if edit.end == len(original) and edit.after and edit.after[-1] in FINAL_MARKS:
+            after = edit.after.rstrip(FINAL_MARKS)
             if after == edit.before:
                 continue
             edit = replace(edit, after=after)
@@ -60,11 +60,11 @@ def settle(original: str, result: SegmentResult, add_final_punctuation: bool = F
         return TextCorrection(original, original, [], result.status, 0.0)
     edits = list(result.edits)
     if not edits_consistent(original, result.corrected, edits):
-        edits = diff_edits(original, result.corrected, picked_sources=frozenset({"refine"}), score=result.gain)
+        edits = diff_edits(original, result.corrected, refine_source="refine", score=result.gain)
     if not add_final_punctuation:
         edits = _drop_added_final_mark(original, edits)
     text = apply_edits(original, edits)
-    return TextCorrection(original, text, edits, result.status if text != original else "unchanged", result.gain)
+    return TextCorrection(original, text, edits, segment_status(original, text), result.gain)
 
 
 def settle_all(segments: Sequence[SegmentInput], results: Sequence[SegmentResult],

@@ -10,6 +10,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Sequence
 
+from service.text import compact
 from service.text_spans import apply_edits
 from service.types import Edit
 
@@ -70,7 +71,7 @@ class _WordIndex:
 def _split_time(start: float | None, end: float | None, texts: list[str]) -> list[tuple[float | None, float | None]]:
     if start is None or end is None or not texts:
         return [(start, end)] * len(texts)
-    weights = [max(1, len("".join(t.split()))) for t in texts]
+    weights = [max(1, len(compact(t))) for t in texts]
     total, out, acc = sum(weights), [], 0
     for w in weights:
         t0 = start + (end - start) * acc / total

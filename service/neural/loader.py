@@ -31,6 +31,10 @@ class ModelDirError(RuntimeError):
     """A model directory that exists but cannot be served; the message says what is wrong."""
 
 
+class DeviceError(RuntimeError):
+    """EC_DEVICE names a device torch cannot use here; the message says what to set instead."""
+
+
 @dataclass
 class LoadedModel:
     model: object
@@ -106,10 +110,32 @@ def _load_base_weights(base: Path):
     return model_class.from_pretrained(None, config=config, state_dict=load_file(str(weights)))
 
 
-def load_seq2seq(directory: Path, apply_adapter: bool = True) -> LoadedModel:
+def resolve_device(requested: str):
+    """The torch device for `EC_DEVICE`: auto → CUDA when torch sees a GPU, else the CPU."""
+    import torch
+
+    if requested == "cpu" or (requested == "auto" and not torch.cuda.is_available()):
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise DeviceError(f"EC_DEVICE={requested!r} but torch {torch.__version__} sees no CUDA device "
+                            "(a CPU-only torch build, or no GPU visible); set EC_DEVICE=cpu or auto")
+    return torch.device("cuda")
+
+
+def place(model, device):
+    """The model on `device`, in half precision on a GPU (half the memory and the GPU's fast float16 units;
+    the scorers take their log-softmax in float32) and unchanged, in float32, on the CPU."""
+    if device is None or device.type == "cpu":
+        return model
+    import torch
+    return model.to(device=device, dtype=torch.float16)
+
+
+def load_seq2seq(directory: Path, apply_adapter: bool = True, device=None) -> LoadedModel:
     """The KoBART model (LoRA adapter merged when there is one) and its tokenizer, ready for inference.
 
     `apply_adapter=False` loads the base alone (fine-tuning trains a fresh adapter on the base itself).
+    `device` (a torch device; None: the CPU) is where it runs, see `place`.
     """
     from transformers import AutoTokenizer
 
@@ -138,11 +164,12 @@ def load_seq2seq(directory: Path, apply_adapter: bool = True) -> LoadedModel:
         except Exception as exc:
             raise ModelDirError(f"cannot apply the LoRA adapter in {adapter}: {type(exc).__name__}: {exc}") from exc
         description += f" + LoRA {adapter}"
+    model = place(model, device)
     model.eval()
-    return LoadedModel(model, tokenizer, description)
+    return LoadedModel(model, tokenizer, f"{description} on {model.device}, {model.dtype}")
 
 
-def load_mlm(directory: Path) -> LoadedModel:
+def load_mlm(directory: Path, device=None) -> LoadedModel:
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
     directory = Path(directory)
@@ -156,8 +183,9 @@ def load_mlm(directory: Path) -> LoadedModel:
     if tokenizer.mask_token_id is None:
         raise ModelDirError(f"the tokenizer in {directory} has no mask token")
     _check_tokenizer(model, tokenizer, directory)
+    model = place(model, device)
     model.eval()
-    return LoadedModel(model, tokenizer, str(directory))
+    return LoadedModel(model, tokenizer, f"{directory} on {model.device}, {model.dtype}")
 
 
 def load_neural(settings: Settings, fallback: Refiner) -> NeuralTier:
@@ -179,13 +207,22 @@ def load_neural(settings: Settings, fallback: Refiner) -> NeuralTier:
     if settings.TORCH_THREADS > 0:
         torch.set_num_threads(settings.TORCH_THREADS)
     max_tokens = settings.GENERATION.max_input_tokens
+    batch = settings.NEURAL_BATCH_SIZE
+    try:
+        device = resolve_device(settings.DEVICE)
+    except DeviceError as exc:  # neither model can run as asked: both are reported, the embedded tier serves
+        for tier_name, wanted in (("kobart", has_model(model_dir)), ("mlm", mlm_dir is not None)):
+            if wanted:
+                tier.problems[tier_name] = str(exc)
+        logger.error("neural tier not loaded: %s", exc)
+        return tier
 
     if has_model(model_dir):
         try:
-            loaded = load_seq2seq(model_dir)
-            generator = KoBartGenerator(loaded.model, loaded.tokenizer, settings.GENERATION, loaded.lock)
+            loaded = load_seq2seq(model_dir, device=device)
+            generator = KoBartGenerator(loaded.model, loaded.tokenizer, settings.GENERATION, loaded.lock, batch)
             refiner = KoBartRefiner(generator, fallback, settings.REFINE_GUARD_CER)
-            scorer = Seq2SeqScorer(loaded.model, loaded.tokenizer, max_tokens, loaded.lock)
+            scorer = Seq2SeqScorer(loaded.model, loaded.tokenizer, max_tokens, loaded.lock, batch)
             # A real generation and a real scoring pass: errors a lazy first request would hit surface here.
             warm = generator.generate([WARM_UP_TEXT])[0]
             scorer.score([WARM_UP_TEXT], [WARM_UP_TEXT])
@@ -203,8 +240,8 @@ def load_neural(settings: Settings, fallback: Refiner) -> NeuralTier:
 
     if mlm_dir is not None:
         try:
-            loaded = load_mlm(mlm_dir)
-            scorer = MaskedLmScorer(loaded.model, loaded.tokenizer, max_tokens, loaded.lock)
+            loaded = load_mlm(mlm_dir, device=device)
+            scorer = MaskedLmScorer(loaded.model, loaded.tokenizer, max_tokens, loaded.lock, 2 * batch)
             scorer.score([WARM_UP_TEXT], [WARM_UP_TEXT])
             tier.scorers.append(scorer)
             tier.tiers["mlm"] = "loaded"

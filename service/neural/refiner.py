@@ -16,14 +16,12 @@ import torch
 from config import GenerationSettings
 from service.guard import guard
 from service.neural.encoding import encode_sources, pad_id, token_ids
+from service.postprocess import drop_decoder_repeats
 from service.refine import Refinement, Refiner
+from service.text import FINAL_MARKS
 
 logger = logging.getLogger(__name__)
 
-# Segments sorted by length go through `generate` this many at a time: one call per chunk keeps padding small
-# and memory bounded (256 segments × 4 beams in one call would hold 1024 decoder caches).
-MAX_BATCH = 32
-_FINAL_MARKS = ".?!"
 
 
 @dataclass(frozen=True)
@@ -38,8 +36,8 @@ def split_final_mark(text: str) -> tuple[str, str | None]:
     """'회의를 시작합니다.' → ('회의를 시작합니다', '.'); the pipeline adds the mark back in post-processing."""
     body = text.rstrip()
     mark = None
-    while body and body[-1] in _FINAL_MARKS + "…":
-        mark = body[-1] if body[-1] in _FINAL_MARKS else (mark or ".")
+    while body and body[-1] in FINAL_MARKS:
+        mark = body[-1] if body[-1] != "…" else (mark or ".")
         body = body[:-1].rstrip()
     return body, mark
 
@@ -47,11 +45,16 @@ def split_final_mark(text: str) -> tuple[str, str | None]:
 class KoBartGenerator:
     """Batched generation with the decoding settings of `ec_config.json`."""
 
-    def __init__(self, model, tokenizer, generation: GenerationSettings, lock: threading.Lock | None = None) -> None:
+    def __init__(self, model, tokenizer, generation: GenerationSettings, lock: threading.Lock | None = None,
+                 batch_size: int = 32) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.settings = generation
         self.lock = lock or threading.Lock()
+        # Segments sorted by length go through `generate` this many at a time (NEURAL_BATCH_SIZE): one call per
+        # chunk keeps padding small and memory bounded (256 segments × 4 beams in one call would hold 1024
+        # decoder caches); on a GPU, larger chunks are most of the speed.
+        self.batch_size = max(1, batch_size)
         self.banned = [s for s in generation.banned_strings if s]
         # Each banned string as token ids, with and without a leading space (sentencepiece-style vocabularies
         # spell a word-initial piece differently); `generate` never emits these sequences.
@@ -68,8 +71,8 @@ class KoBartGenerator:
         batch = encode_sources(self.tokenizer, texts, s.max_input_tokens)
         longest = int(batch.attention_mask.sum(dim=1).max())
         kwargs = dict(
-            input_ids=batch.input_ids,
-            attention_mask=batch.attention_mask,
+            input_ids=batch.input_ids.to(self.model.device),
+            attention_mask=batch.attention_mask.to(self.model.device),
             num_beams=max(1, s.num_beams),
             do_sample=False,
             repetition_penalty=s.repetition_penalty,
@@ -86,7 +89,7 @@ class KoBartGenerator:
             kwargs["bad_words_ids"] = self.bad_words_ids
         with self.lock, torch.inference_mode():
             output = self.model.generate(**kwargs)
-        decoded = self.tokenizer.batch_decode(output, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        decoded = self.tokenizer.batch_decode(output.cpu(), skip_special_tokens=True, clean_up_tokenization_spaces=False)
         proposals = []
         for text, cut in zip(decoded, batch.truncated):
             text = " ".join(text.split())
@@ -101,14 +104,14 @@ class KoBartGenerator:
         return proposals
 
     def generate(self, texts: list[str]) -> list[Proposal]:
-        """One proposal per text, in order; texts are grouped by length into chunks of MAX_BATCH."""
+        """One proposal per text, in order; texts are grouped by length into chunks of `batch_size`."""
         if not texts:
             return []
         lengths = [len(token_ids(self.tokenizer, t)) for t in texts]
         order = sorted(range(len(texts)), key=lambda i: lengths[i])
         proposals: list[Proposal | None] = [None] * len(texts)
-        for start in range(0, len(order), MAX_BATCH):
-            chunk = order[start:start + MAX_BATCH]
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start:start + self.batch_size]
             for index, proposal in zip(chunk, self._generate_chunk([texts[i] for i in chunk])):
                 proposals[index] = proposal
         return [p for p in proposals if p is not None]
@@ -137,7 +140,7 @@ class KoBartRefiner:
                 logger.debug("kobart: no proposal for %r (%s)", text, proposal.reason)
                 results.append(kiwi)
                 continue
-            body, mark = split_final_mark(proposal.text)
+            body, mark = split_final_mark(drop_decoder_repeats(proposal.text, text))
             decision = guard(text, body, self.max_cer)
             if not decision.accepted:
                 logger.debug("kobart: guard refused %r -> %r (change rate %.2f)", text, body, decision.cer)

@@ -13,22 +13,19 @@ import torch
 
 from service.neural.encoding import encode_sources, pad_batch, token_ids, wrap_target
 
-# Rows per forward pass: bounds memory when a request brings hundreds of candidates.
-SCORE_BATCH = 32
-MLM_BATCH = 64
-
-
 class Seq2SeqScorer:
     """log P(candidate | original) under the KoBART model, per target token (`SentenceScorer` protocol)."""
 
     name = "kobart-seq2seq"
     weight_key = "seq2seq"
 
-    def __init__(self, model, tokenizer, max_tokens: int, lock: threading.Lock | None = None) -> None:
+    def __init__(self, model, tokenizer, max_tokens: int, lock: threading.Lock | None = None,
+                 batch_size: int = 32) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.max_tokens = max_tokens
         self.lock = lock or threading.Lock()
+        self.batch_size = max(1, batch_size)  # pairs per forward pass: bounds memory for hundreds of candidates
 
     def _score_chunk(self, pairs: list[tuple[str, str]]) -> list[float]:
         sources = encode_sources(self.tokenizer, [o for o, _ in pairs], self.max_tokens)
@@ -42,9 +39,12 @@ class Seq2SeqScorer:
         decoder_input = torch.full_like(labels, pad)
         decoder_input[:, 0] = start
         decoder_input[:, 1:] = labels[:, :-1].masked_fill(labels[:, :-1] == -100, pad)
+        device = self.model.device
+        labels, label_mask = labels.to(device), label_mask.to(device)
         with self.lock, torch.inference_mode():
-            logits = self.model(input_ids=sources.input_ids, attention_mask=sources.attention_mask,
-                                decoder_input_ids=decoder_input, decoder_attention_mask=label_mask).logits
+            logits = self.model(input_ids=sources.input_ids.to(device),
+                                attention_mask=sources.attention_mask.to(device),
+                                decoder_input_ids=decoder_input.to(device), decoder_attention_mask=label_mask).logits
         logprobs = torch.log_softmax(logits.float(), dim=-1)
         picked = logprobs.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1) * label_mask
         return (picked.sum(dim=1) / label_mask.sum(dim=1).clamp(min=1)).tolist()
@@ -52,8 +52,8 @@ class Seq2SeqScorer:
     def score(self, originals: Sequence[str], candidates: Sequence[str]) -> list[float]:
         unique = list(dict.fromkeys(zip(originals, candidates)))  # the original recurs once per segment
         scores: dict[tuple[str, str], float] = {}
-        for i in range(0, len(unique), SCORE_BATCH):
-            chunk = unique[i:i + SCORE_BATCH]
+        for i in range(0, len(unique), self.batch_size):
+            chunk = unique[i:i + self.batch_size]
             scores.update(zip(chunk, self._score_chunk(chunk)))
         return [scores[pair] for pair in zip(originals, candidates)]
 
@@ -64,11 +64,13 @@ class MaskedLmScorer:
     name = "mlm"
     weight_key = "mlm"
 
-    def __init__(self, model, tokenizer, max_tokens: int, lock: threading.Lock | None = None) -> None:
+    def __init__(self, model, tokenizer, max_tokens: int, lock: threading.Lock | None = None,
+                 batch_size: int = 64) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.max_tokens = max_tokens
         self.lock = lock or threading.Lock()
+        self.batch_size = max(1, batch_size)  # masked rows per forward pass (one row per token of a candidate)
         # Markers ([CLS], [SEP], padding) are not scored; [UNK] is, or a candidate full of unknown characters
         # would score as well as a perfect sentence.
         self.special = set(tokenizer.all_special_ids) - {tokenizer.unk_token_id}
@@ -91,14 +93,16 @@ class MaskedLmScorer:
         totals = [0.0] * len(texts)
         counts = [0] * len(texts)
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        for start in range(0, len(rows), MLM_BATCH):
-            chunk_rows, chunk_owners = rows[start:start + MLM_BATCH], owners[start:start + MLM_BATCH]
+        device = self.model.device
+        for start in range(0, len(rows), self.batch_size):
+            chunk_rows = rows[start:start + self.batch_size]
+            chunk_owners = owners[start:start + self.batch_size]
             ids, mask = pad_batch(chunk_rows, pad)
             with self.lock, torch.inference_mode():
-                logits = self.model(input_ids=ids, attention_mask=mask).logits
-            positions = torch.tensor([p for _, p, _ in chunk_owners])
-            truth = torch.tensor([t for _, _, t in chunk_owners])
-            rows_index = torch.arange(len(chunk_rows))
+                logits = self.model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+            positions = torch.tensor([p for _, p, _ in chunk_owners], device=device)
+            truth = torch.tensor([t for _, _, t in chunk_owners], device=device)
+            rows_index = torch.arange(len(chunk_rows), device=device)
             logprobs = torch.log_softmax(logits[rows_index, positions].float(), dim=-1)[rows_index, truth]
             for (index, _, _), value in zip(chunk_owners, logprobs.tolist()):
                 totals[index] += value

@@ -1,0 +1,196 @@
+"""Set the reranker's weights on whole benchmark files: a coordinate search over `ScoreWeights` (and the gain
+margin), judged by one objective over every file of `../shared/data/real` and `../shared/data/dev`.
+
+The candidate stage does not depend on the weights, so every case's proposals are made once; each trial only
+reranks (language-model scores are memoised across trials) and guards, and scores the picks by CER as
+`../shared/data/README.md` defines it. The objective is the mean relative CER reduction over the files,
+minus steep penalties wherever a file's worse, right_broken, clean-changed or hot-recall figure misses the
+goal the issues set. Cases are split into two halves by a hash of their id: the search sees only the first
+half, and the second half's figures are printed beside it, so a weight that only fits its own cases shows.
+
+    python benchmarks/tune_weights.py                 # search; prints the best weights as JSON
+    python benchmarks/tune_weights.py --evaluate      # the current weights' figures, both halves
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from benchmarks.dev_benchmark import case_cer, cer_norm, corpus_rate, load_cases  # noqa: E402
+
+DATA = REPO_ROOT.parent / "shared" / "data"
+# file: (CER reduction aimed at, worse cap, right_broken cap, hot recall goal); shares of the file's cases.
+GOALS: dict[str, tuple[float, float, float, float | None]] = {
+    "real/cvf_nbest": (0.30, 0.03, 0.02, None),
+    "real/cvf_hot": (0.35, 0.01, 0.01, 0.80),
+    "real/cvf_text": (0.05, 0.01, 0.01, None),
+    "real/kss_text": (0.03, 0.01, 0.01, None),
+    "real/kss_hot": (0.15, 0.01, 0.01, 0.50),
+    "dev/clean": (1.0, 0.004, 0.004, None),
+    "dev/phonetic": (0.80, 0.02, 0.01, None),
+    "dev/nbest": (0.90, 0.02, 0.01, None),
+    "dev/hotword": (0.80, 0.01, 0.01, 0.95),
+}
+# A file counts for at most this multiple of its aim (no file may buy another's miss), and a point of worse
+# or right_broken over its cap costs as much as a whole file's aim.
+CAP = 1.5
+PENALTY = 100.0
+RECALL_PENALTY = 5.0
+
+
+def half_of(case_id: str) -> int:
+    return hashlib.sha1(case_id.encode()).digest()[0] & 1
+
+
+class Harness:
+    def __init__(self, files: list[str], limit: int | None) -> None:
+        from config import load_settings
+        from schema.correct import CorrectionRequest
+        from service.pipeline import CorrectionPipeline, _Deadline
+        from service.resources import load_resources
+
+        self.settings = load_settings()
+        self.pipeline = CorrectionPipeline(load_resources(self.settings), self.settings)
+        self.memo: dict[str, Any] = {}
+        self.files: dict[str, list[tuple[Any, Any]]] = {}
+        started = time.monotonic()
+        for name in files:
+            cases = load_cases(DATA / f"{name}.jsonl", limit)
+            works = []
+            for case in cases:
+                body = CorrectionRequest.model_validate(case.request)
+                work = self.pipeline._admit(body.segments[0].to_input())
+                if work.status is None:
+                    self.pipeline._find_suspects([work])
+                    self.pipeline._propose([work], body.terms(), _Deadline(None))
+                works.append((case, work))
+            self.files[name] = works
+        print(f"proposals for {sum(len(w) for w in self.files.values())} cases in "
+              f"{time.monotonic() - started:.0f} s", file=sys.stderr)
+
+    def analyze(self, texts: list[str]) -> list[Any]:
+        missing = list(dict.fromkeys(t for t in texts if t not in self.memo))
+        if missing:
+            self.memo.update(zip(missing, self.pipeline.resources.kiwi.analyze(missing)))
+        return [self.memo[t] for t in texts]
+
+    def outputs(self, name: str, weights: Any, margin: float) -> list[str]:
+        from service.guard import guard
+        from service.rerank import RerankItem, rerank
+
+        works = self.files[name]
+        active = [(i, w) for i, (_, w) in enumerate(works) if w.status is None]
+        outcomes = rerank([RerankItem(w.text, w.proposals) for _, w in active], self.analyze,
+                          self.pipeline.resources.scorers, weights, margin, self.settings.RERANK_ROUNDS)
+        out = [w.text for _, w in works]
+        for (i, work), outcome in zip(active, outcomes):
+            out[i] = guard(work.text, outcome.text, self.settings.GUARD_CER).text
+        return out
+
+    def figures(self, name: str, weights: Any, margin: float) -> dict[int, dict[str, float]]:
+        works = self.files[name]
+        outputs = self.outputs(name, weights, margin)
+        result = {}
+        for half in (0, 1):
+            rows = [(c, o) for (c, _), o in zip(works, outputs) if half_of(c.id) == half]
+            refs = [cer_norm(c.reference) for c, _ in rows]
+            ins = [cer_norm(c.text) for c, _ in rows]
+            outs = [cer_norm(o) for _, o in rows]
+            cer_in, cer_out = corpus_rate(case_cer_list, refs, ins), corpus_rate(case_cer_list, refs, outs)
+            n = max(len(rows), 1)
+            worse = sum(case_cer(r, o) > case_cer(r, i) + 1e-9 for r, i, o in zip(refs, ins, outs)) / n
+            right = [(r, o) for r, i, o in zip(refs, ins, outs) if r == i]
+            broken = sum(o != r for r, o in right) / max(len(right), 1)
+            targets = [(cer_norm(t), o) for (c, _), o in zip(rows, outs) for t in c.hotword_targets]
+            recall = sum(t in o for t, o in targets) / len(targets) if targets else None
+            result[half] = {"rel": (cer_out - cer_in) / cer_in if cer_in else 0.0, "worse": worse,
+                            "broken": broken, "recall": recall, "cer_out": cer_out}
+        return result
+
+
+def case_cer_list(references: list[str], hypotheses: list[str]) -> float:
+    import jiwer
+
+    return float(jiwer.cer(references, hypotheses))
+
+
+def objective(figures: dict[str, dict[str, float]]) -> float:
+    total = 0.0
+    for name, f in figures.items():
+        aim, worse_cap, broken_cap, recall_goal = GOALS[name]
+        total += min(CAP, -f["rel"] / aim)
+        total -= PENALTY * max(0.0, f["worse"] - worse_cap)
+        total -= PENALTY * max(0.0, f["broken"] - broken_cap)
+        if recall_goal is not None and f["recall"] is not None:
+            total -= RECALL_PENALTY * max(0.0, recall_goal - f["recall"])
+    return total / len(figures)
+
+
+def evaluate(harness: Harness, weights: Any, margin: float) -> tuple[float, float, dict]:
+    per_file = {name: harness.figures(name, weights, margin) for name in harness.files}
+    tuned = objective({name: f[0] for name, f in per_file.items()})
+    held_out = objective({name: f[1] for name, f in per_file.items()})
+    return tuned, held_out, per_file
+
+
+def report(per_file: dict) -> None:
+    for name, halves in per_file.items():
+        cells = []
+        for half in (0, 1):
+            f = halves[half]
+            recall = f"  recall {f['recall']:.1%}" if f["recall"] is not None else ""
+            cells.append(f"rel {f['rel']:+.1%}  worse {f['worse']:.1%}  broken {f['broken']:.1%}{recall}")
+        print(f"{name:14s} | {cells[0]:46s} | {cells[1]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", default=",".join(GOALS))
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--evaluate", action="store_true", help="only print the current weights' figures")
+    parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--only", default="", help="comma-separated weight names to search (default: all)")
+    args = parser.parse_args(argv)
+    harness = Harness(args.files.split(","), args.limit)
+    weights, margin = harness.settings.WEIGHTS, harness.settings.GAIN_MARGIN
+    tuned, held_out, per_file = evaluate(harness, weights, margin)
+    print(f"current: objective {tuned:+.4f} (held-out half {held_out:+.4f})")
+    report(per_file)
+    if args.evaluate:
+        return 0
+    names = [name for name in type(weights).model_fields if name not in ("lm", "seq2seq", "mlm")]
+    if args.only:
+        names = args.only.split(",")
+    best = tuned
+    for _ in range(args.passes):
+        for name in names + ["margin"]:
+            for factor in (0.5, 0.75, 1.33, 2.0):
+                if name == "margin":
+                    trial_weights, trial_margin = weights, margin * factor
+                else:
+                    value = getattr(weights, name)
+                    trial_weights = weights.model_copy(update={name: value * factor if value else factor - 0.5})
+                    trial_margin = margin
+                score, held, _ = evaluate(harness, trial_weights, trial_margin)
+                if score > best + 1e-4:
+                    best, weights, margin = score, trial_weights, trial_margin
+                    print(f"  {name} → {getattr(weights, name) if name != 'margin' else margin:.3f}: "
+                          f"objective {score:+.4f} (held-out {held:+.4f})", file=sys.stderr)
+    tuned, held_out, per_file = evaluate(harness, weights, margin)
+    print(f"best: objective {tuned:+.4f} (held-out half {held_out:+.4f}); margin {margin:.3f}")
+    report(per_file)
+    print(json.dumps(weights.model_dump(), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

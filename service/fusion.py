@@ -1,0 +1,225 @@
+"""Hypothesis fusion: the text and its alternatives (an n-best list, or other recognisers' outputs) aligned into
+one confusion network, eojeol slot by eojeol slot.
+
+Every hypothesis is aligned to the text by its letters with spaces and sentence marks removed, so hypotheses
+that space the same words differently line up (극복하는데 / 극복하는 데). Each of the text's eojeols becomes a
+slot; what every hypothesis has in that place is an alternative, and the alternatives are weighted by how much
+the hypotheses that carry them are believed: by their confidence or score when the recogniser sent one,
+equally when not. Agreement between hypotheses is evidence even with no confidence at all.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Sequence
+
+from rapidfuzz.distance import Levenshtein
+
+from service.text import NON_WORD_MARKS, strip_punctuation
+from service.text_spans import eojeols
+from service.types import Hypothesis
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """What the hypotheses have in one slot: `text` as the best-believed of them wrote it (its spacing kept),
+    `share` the fraction of all belief that carries these letters."""
+
+    text: str
+    share: float
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One eojeol of the text (text[start:end]) and the alternatives the hypotheses put in its place."""
+
+    start: int
+    end: int
+    own_share: float  # the belief carrying the text's own letters here
+    alternatives: tuple[Alternative, ...]  # other letters only, most believed first
+
+
+@dataclass(frozen=True)
+class ConfusionNetwork:
+    text: str
+    slots: tuple[Slot, ...]
+    choices: tuple[tuple[str, ...], ...]  # per alternative hypothesis, what it says in each slot (`content`)
+
+
+@dataclass(frozen=True)
+class _Letters:
+    """The letters of a text (no spaces, no sentence marks), where each stands in the raw text, and where
+    its words end."""
+
+    letters: str
+    raw_index: tuple[int, ...]
+    word_starts: frozenset[int]  # letter positions where a new word begins (0 and len included)
+
+    @classmethod
+    def of(cls, text: str) -> "_Letters":
+        letters, raw_index, starts = [], [], {0}
+        previous_space = False
+        for i, ch in enumerate(text):
+            if ch.isspace():
+                previous_space = True
+                continue
+            if ch in NON_WORD_MARKS:
+                continue
+            if previous_space:
+                starts.add(len(letters))
+            previous_space = False
+            letters.append(ch)
+            raw_index.append(i)
+        starts.add(len(letters))
+        return cls("".join(letters), tuple(raw_index), frozenset(starts))
+
+
+def content(text: str) -> str:
+    """What a slot alternative says, for counting votes: its letters without spaces or marks."""
+    return "".join(strip_punctuation(text).split())
+
+
+def hypothesis_weights(hypotheses: Sequence[Hypothesis], centrality: float = 0.0) -> list[float]:
+    """How much each hypothesis is believed, relative to the others (they sum to 1).
+
+    Confidences when every hypothesis has one; else scores (log-probabilities) through a softmax. With
+    neither, agreement is the belief: a hypothesis close to all the others (little letter change to them on
+    average) is likelier right in the places where they split than one far from all (exp(−centrality · mean
+    change rate)); `centrality` 0 weighs them equally.
+    """
+    if not hypotheses:
+        return []
+    if all(h.confidence is not None for h in hypotheses):
+        raw = [max(h.confidence, 1e-3) for h in hypotheses]  # type: ignore[arg-type]
+    elif all(h.score is not None for h in hypotheses):
+        top = max(h.score for h in hypotheses)  # type: ignore[type-var]
+        raw = [math.exp(max(-30.0, h.score - top)) for h in hypotheses]  # type: ignore[operator]
+    elif centrality and len(hypotheses) > 2:
+        letters = [content(h.text) for h in hypotheses]
+        raw = []
+        for i, mine in enumerate(letters):
+            rates = [Levenshtein.distance(other, mine) / max(len(other), 1)
+                     for j, other in enumerate(letters) if j != i]
+            raw.append(math.exp(-centrality * sum(rates) / len(rates)))
+    else:
+        raw = [1.0] * len(hypotheses)
+    total = sum(raw)
+    return [r / total for r in raw]
+
+
+def _boundary_map(base: _Letters, other: _Letters) -> list[int]:
+    """For every letter position of `base`, the position of `other` that lines up with it.
+
+    Where the alignment leaves a choice — beside inserted letters, or inside a replaced stretch where the
+    position is a guess in proportion — it is moved to where a word begins in `other` if one is that close,
+    so a slot takes whole words of the hypothesis.
+    """
+    a, b = base.letters, other.letters
+    mapped: list[int | None] = [None] * (len(a) + 1)
+    choices: dict[int, tuple[int, int]] = {}
+    for op in Levenshtein.opcodes(a, b):
+        if op.tag == "equal":
+            for k in range(op.src_start, op.src_end + 1):
+                mapped[k] = op.dest_start + (k - op.src_start)
+            continue
+        span_src, span_dest = op.src_end - op.src_start, op.dest_end - op.dest_start
+        for k in range(op.src_start, op.src_end + 1):
+            if span_src == 0:
+                low, high = op.dest_start, op.dest_end
+            elif k in (op.src_start, op.src_end):
+                low = high = op.dest_start if k == op.src_start else op.dest_end
+            else:
+                guess = op.dest_start + round((k - op.src_start) * span_dest / span_src)
+                choices[k] = (max(op.dest_start, guess - 1), min(op.dest_end, guess + 1))
+                mapped[k] = guess
+                continue
+            if low != high:
+                choices[k] = (low, high)
+            if mapped[k] is None:
+                mapped[k] = low
+    result = [m if m is not None else 0 for m in mapped]
+    for k, (low, high) in choices.items():
+        if k not in base.word_starts:
+            continue
+        starts = [p for p in range(low, high + 1) if p in other.word_starts]
+        if starts:
+            result[k] = min(starts, key=lambda p: (abs(p - result[k]), p))
+    # Keep the map monotone (a snapped boundary never passes the next one).
+    for k in range(1, len(result)):
+        result[k] = max(result[k], result[k - 1])
+    return result
+
+
+def build_network(first: Hypothesis, hypotheses: Sequence[Hypothesis], centrality: float = 0.0) -> ConfusionNetwork:
+    """Align `hypotheses` (the alternatives) to the text being corrected, `first`, one slot per eojeol of it."""
+    text = first.text
+    voters = list(hypotheses)
+    weights = hypothesis_weights([first] + voters, centrality)
+    base = _Letters.of(text)
+    words = [(w, _Letters.of(w.text).letters) for w in eojeols(text)]
+    bounds, position = [], 0
+    for word, letters in words:
+        bounds.append((position, position + len(letters)))
+        position += len(letters)
+    tallies: list[dict[str, float]] = [defaultdict(float) for _ in words]
+    choices: list[tuple[str, ...]] = []
+    spellings: list[dict[str, tuple[float, str]]] = [{} for _ in words]
+    for (word, letters), tally in zip(words, tallies):
+        tally[letters] += weights[0]
+    for hypothesis, weight in zip(voters, weights[1:]):
+        other = _Letters.of(hypothesis.text)
+        mapping = _boundary_map(base, other)
+        said_per_slot = []
+        for i, (begin, end) in enumerate(bounds):
+            lo, hi = mapping[begin], mapping[end]
+            said = other.letters[lo:hi]
+            said_per_slot.append(said)
+            tallies[i][said] += weight
+            if said and said != words[i][1]:
+                raw = hypothesis.text[other.raw_index[lo]:other.raw_index[hi - 1] + 1]
+                best = spellings[i].get(said)
+                if best is None or weight > best[0]:
+                    spellings[i][said] = (weight, raw.strip(NON_WORD_MARKS + " "))
+        choices.append(tuple(said_per_slot))
+    slots = []
+    for (word, letters), tally, spelled in zip(words, tallies, spellings):
+        others = sorted(((said, share) for said, share in tally.items() if said != letters),
+                        key=lambda item: (-item[1], item[0]))
+        alternatives = tuple(Alternative(spelled[said][1] if said else "", share) for said, share in others)
+        slots.append(Slot(word.start, word.end, tally[letters], alternatives))
+    return ConfusionNetwork(text, tuple(slots), tuple(choices))
+
+
+def is_filler(hypothesis: str, better: Sequence[str]) -> bool:
+    """A filler alternative only reorders the words of a better-ranked hypothesis or adds or removes marks:
+    it carries no letters of its own, and counting it would let a frontend's padding outvote a recogniser."""
+    words = strip_punctuation(hypothesis).split()
+    for other in better:
+        other_words = strip_punctuation(other).split()
+        if words == other_words or (sorted(words) == sorted(other_words) and words != other_words):
+            return True
+    return False
+
+
+def fusion_voters(text: str, nbest: Sequence[Hypothesis], segment_confidence: float | None,
+                  limit: int) -> tuple[Hypothesis, list[Hypothesis]]:
+    """The text as a hypothesis (with the belief the recogniser put in it) and the alternatives worth
+    aligning with it: best ranks first, at most `limit`, none that is the text or a filler of a better one."""
+    ranked = sorted(nbest, key=lambda h: h.rank)
+    own = next((h for h in ranked if h.text.strip() == text), None)
+    first = Hypothesis(text, 1, own.score if own else None,
+                       own.confidence if own and own.confidence is not None else segment_confidence,
+                       own.source if own else None)
+    kept: list[Hypothesis] = []
+    seen = [text]
+    for hypothesis in ranked:
+        candidate = hypothesis.text.strip()
+        if not candidate or candidate in seen:
+            continue
+        filler = is_filler(candidate, seen)
+        seen.append(candidate)
+        if not filler and len(kept) < limit:
+            kept.append(Hypothesis(candidate, hypothesis.rank, hypothesis.score, hypothesis.confidence,
+                                   hypothesis.source))
+    return first, kept

@@ -1,0 +1,203 @@
+"""Hotword and lexicon terms found where the recogniser misheard them.
+
+A recogniser writes what it heard, so a misheard term is close to the true one in *sound*: a merged or near
+vowel (체조 → 채조, 요오드 → 요어드), a lax/tense/aspirated swap, a final consonant dropped or carried into the
+next syllable (애완동물을 → 애완동무를), the term split across two eojeols or glued to its neighbour, or standing
+inside a longer eojeol with its particle (야생동문에 → 야생동물에). So the text is read as a row of syllable
+sounds, spaces ignored, and every window of about a term's length is compared with the terms of that length:
+the cost is linear in the text's length times the number of terms, never more.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from service.particles import agree, undo_liaison
+from service.phonology import decompose, family_key, key_distance, pronounce, sound_key
+from service.text import is_hangul_syllable
+from service.types import EditSource
+
+# Terms shorter than this many sounds match too much by chance to be taken on sound alone.
+MIN_TERM_SOUNDS = 3
+# At most this many places are proposed for one term in one text (the closest ones).
+PLACES_PER_TERM = 2
+
+
+@dataclass(frozen=True)
+class TermMatch:
+    """`text[start:end]` rewritten as `after`, around `term`, whose sound is `distance` jamo edits from the
+    stretch it replaces (of `sounds` jamo in the term)."""
+
+    start: int
+    end: int
+    after: str
+    term: str
+    distance: float
+    sounds: int
+    source: EditSource
+    letters: int  # how many letters of the text the term's window covered
+
+
+@dataclass(frozen=True)
+class TermIndex:
+    """Terms with their sound keys grouped by length in letters, built once per request."""
+
+    terms: tuple[str, ...]
+    keys: tuple[str, ...]
+    loose_keys: tuple[str, ...]
+    letters: tuple[int, ...]  # how many letters (syllables, Latin letters, digits) each term has
+    budgets: np.ndarray  # how far (in jamo edits) a stretch may sound from each term
+    source: EditSource
+    by_letters: dict[int, np.ndarray] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def build(cls, terms: tuple[str, ...], source: EditSource, max_distance: float) -> "TermIndex":
+        usable = tuple(t for t in dict.fromkeys(" ".join(t.split()) for t in terms if t and t.strip())
+                       if len(sound_key(spoken(t))) >= MIN_TERM_SOUNDS)
+        keys = tuple(sound_key(spoken(t)) for t in usable)
+        letters = tuple(len(_letters(spoken(t))) for t in usable)
+        by_letters: dict[int, list[int]] = {}
+        for i, count in enumerate(letters):
+            by_letters.setdefault(count, []).append(i)
+        return cls(usable, keys, tuple(family_key(k) for k in keys), letters,
+                   np.array([max_distance * len(k) for k in keys], dtype=float), source,
+                   {n: np.array(ids) for n, ids in by_letters.items()})
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+
+# How Korean speakers say the letters of an acronym (UN is 유엔: a recogniser writes what it heard).
+_LETTER_NAMES = dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                         ("에이", "비", "씨", "디", "이", "에프", "지", "에이치", "아이", "제이", "케이", "엘", "엠",
+                          "엔", "오", "피", "큐", "알", "에스", "티", "유", "브이", "더블유", "엑스", "와이", "제트")))
+
+
+def spoken(term: str) -> str:
+    """A term as it is said: an acronym (2–6 capital letters) letter by letter, anything else as written."""
+    if 2 <= len(term) <= 6 and term.isascii() and term.isalpha() and term.isupper():
+        return "".join(_LETTER_NAMES[ch] for ch in term)
+    return term
+
+
+def _letters(text: str) -> list[int]:
+    """Positions of the characters that carry sound: Hangul syllables, letters and digits."""
+    return [i for i, ch in enumerate(text) if is_hangul_syllable(ch) or ch.isalnum()]
+
+
+@lru_cache(maxsize=4096)
+def _letter_key(char: str) -> str:
+    return sound_key(char) if is_hangul_syllable(char) else char.lower()
+
+
+def _letter_keys(text: str) -> list[str]:
+    """The sound key of every non-space character of `text` as it is said within its eojeol (pronounce keeps
+    one syllable per character, so the keys line up with the characters). Eojeol by eojeol: a term that
+    starts an eojeol does not take the previous eojeol's final consonant (받은 애완동물, not 바드내완동물)."""
+    keys = []
+    for word in text.split():
+        said = pronounce(word)
+        keys.extend(_letter_key(s) if is_hangul_syllable(c) else _letter_key(c) for c, s in zip(word, said))
+    return keys
+
+
+def _took_liaison(char: str, key: str) -> bool:
+    """A syllable written with a silent onset (ㅇ) but said with a consonant carried over from before it."""
+    syllable = decompose(char)
+    return syllable is not None and syllable.onset == "ㅇ" and bool(key) and "\u1100" <= key[0] <= "\u1112"
+
+
+def _eojeol_end(text: str, position: int) -> int:
+    while position < len(text) and not text[position].isspace():
+        position += 1
+    return position
+
+
+def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bool]) -> list[TermMatch]:
+    """Every stretch of `text` that sounds like a term of `index`, rewritten around the term (the rest of its
+    eojeol kept, the particle made to agree); the closest places first, at most PLACES_PER_TERM per term,
+    never two overlapping places for one term. `particle_follows(i)` says whether a particle starts at i."""
+    if not index or not text:
+        return []
+    positions = _letters(text)
+    if not positions:
+        return []
+    non_space = [i for i, ch in enumerate(text) if not ch.isspace()]
+    keys_by_char = dict(zip(non_space, _letter_keys(text)))
+    keys = [keys_by_char[p] for p in positions]
+    # A window never runs over a mark or a symbol: only over letters and the spaces between them.
+    breaks = [any(not (ch.isspace()) for ch in text[a + 1:b]) for a, b in zip(positions, positions[1:])]
+    # Nor does it start on a syllable whose first sound belongs to the syllable before it (화면에 is said
+    # 화며네: a term cannot start at 네).
+    cut_sound = [_took_liaison(text[p], keys[n]) and p > 0 and not text[p - 1].isspace()
+                 for n, p in enumerate(positions)]
+    present = [(m, m + len(t)) for t in index.terms for m in _occurrences(text, t)]
+    best: dict[int, list[TermMatch]] = {}
+    for length, ids in index.by_letters.items():
+        windows: dict[str, list[tuple[int, int]]] = {}
+        # A window a letter shorter than the term only for terms of three letters or more (주 is no 주의).
+        for size in {length - 1 if length >= 3 else length, length, length + 1}:
+            for first in range(len(positions) - size + 1):
+                if cut_sound[first] or any(breaks[first:first + size - 1]):
+                    continue
+                windows.setdefault("".join(keys[first:first + size]), []).append((first, size))
+        if not windows:
+            continue
+        window_keys = list(windows)
+        budgets = index.budgets[ids]
+        cutoff = int(math.ceil(budgets.max()))
+        loose = process.cdist([family_key(k) for k in window_keys], [index.loose_keys[i] for i in ids],
+                              scorer=Levenshtein.distance, score_cutoff=cutoff, dtype=np.int32, workers=1)
+        for w, t in zip(*np.nonzero(loose <= budgets[None, :])):
+            term_id = int(ids[t])
+            distance = key_distance(window_keys[w], index.keys[term_id])
+            if distance > index.budgets[term_id]:
+                continue
+            for first, size in windows[window_keys[w]]:
+                start, stop = positions[first], positions[first + size - 1] + 1
+                if any(start < e and s < stop for s, e in present):
+                    continue
+                match = _rewrite(text, start, stop, size, term_id, distance, index, particle_follows)
+                if match is not None:
+                    best.setdefault(term_id, []).append(match)
+    matches: list[TermMatch] = []
+    for term_id, found in best.items():
+        found.sort(key=lambda m: (m.distance, abs(m.letters - index.letters[term_id]), m.start))
+        kept: list[TermMatch] = []
+        for match in found:
+            if len(kept) < PLACES_PER_TERM and all(match.end <= k.start or match.start >= k.end for k in kept):
+                kept.append(match)
+        matches.extend(kept)
+    matches.sort(key=lambda m: (m.distance / max(m.sounds, 1), m.start))
+    return matches
+
+
+def _occurrences(text: str, term: str) -> list[int]:
+    found, at = [], text.find(term)
+    while at >= 0:
+        found.append(at)
+        at = text.find(term, at + 1)
+    return found
+
+
+def _rewrite(text: str, start: int, stop: int, size: int, term_id: int, distance: float, index: TermIndex,
+             particle_follows: Callable[[int], bool]) -> TermMatch | None:
+    """The stretch text[start:stop] replaced by the term; the rest of its eojeol stays as the term's suffix,
+    with a consonant the term lost to liaison given back and, where a particle follows, the particle made to
+    agree with the term (애완동무를 → 애완동물을; 국과이자 → 국가이자, where 이자 is no particle)."""
+    term = index.terms[term_id]
+    end = _eojeol_end(text, stop)
+    suffix = text[stop:end]
+    restored = undo_liaison(term, suffix)
+    if particle_follows(stop):
+        restored = agree(term, restored)
+    after = term + restored
+    if after == text[start:end]:
+        return None
+    return TermMatch(start, end, after, term, distance, len(index.keys[term_id]), index.source, size)

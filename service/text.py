@@ -1,0 +1,50 @@
+"""The text vocabulary every stage shares: which characters are marks, what counts as Hangul, and the
+normalisations under which two texts are compared. Defined once here; stages import, never redefine."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# The sentence marks: what CER/WER scoring ignores, what an edit splits off a corrected word.
+SENTENCE_MARKS = ".,?!…"
+# The marks a sentence may end with, as the refine stage adds them.
+FINAL_MARKS = ".?!…"
+# Everything that is not part of a word when words are compared (quotes, brackets, middle dots, tildes too).
+NON_WORD_MARKS = ".,?!…·~\"'“”‘’()[]"
+_NON_WORD = re.compile("[" + re.escape(NON_WORD_MARKS) + "]")
+_SPACE_BEFORE_MARK = re.compile(r"\s+([.,?!…])")
+
+
+def is_hangul_syllable(char: str) -> bool:
+    """A precomposed Hangul syllable (가 … 힣); conjoining and compatibility jamo are not syllables."""
+    return "가" <= char <= "힣"
+
+
+def has_hangul(text: str) -> bool:
+    return any(is_hangul_syllable(ch) for ch in text)
+
+
+def compact(text: str) -> str:
+    """The text with all whitespace removed: spacing is not spelling."""
+    return "".join(text.split())
+
+
+def strip_punctuation(text: str) -> str:
+    """Words only: every non-word mark replaced by a space, single spaces."""
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def collapse_whitespace(text: str) -> str:
+    """Single spaces, none before a sentence mark."""
+    return _SPACE_BEFORE_MARK.sub(r"\1", " ".join(text.split()))
+
+
+def is_mark(char: str) -> bool:
+    """Any punctuation or symbol character (. ; : > ) ~ … and the like)."""
+    return unicodedata.category(char)[0] in "PS"
+
+
+def ends_with_mark(text: str) -> bool:
+    """True when the text (trailing spaces aside) already ends in a mark of any kind."""
+    text = text.rstrip()
+    return bool(text) and is_mark(text[-1])

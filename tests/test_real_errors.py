@@ -1,0 +1,134 @@
+"""What real recognisers get wrong: several hypotheses fused, misheard terms recovered, non-words repaired.
+
+The sentences are written here for the tests; none comes from a benchmark file.
+"""
+from __future__ import annotations
+
+import pytest
+
+from config import load_settings
+from service.fusion import build_network, fusion_voters
+from service.pipeline import CorrectionPipeline
+from service.resources import load_resources
+from service.types import Hypothesis, SegmentInput, TermLists, WordEvidence
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> CorrectionPipeline:
+    settings = load_settings({})
+    return CorrectionPipeline(load_resources(settings), settings)
+
+
+def _bare(text: str) -> str:
+    return "".join(ch for ch in text if ch not in " .?!,")
+
+
+def _sure(text: str, confidence: float = 0.97) -> SegmentInput:
+    """A segment whose recogniser was sure of every word and sent no alternatives."""
+    return SegmentInput("s", text, confidence=confidence,
+                        words=tuple(WordEvidence(w, confidence) for w in text.split()))
+
+
+def _hypotheses(text: str, *others: str) -> SegmentInput:
+    """A 1-best and other recognisers' outputs as its n-best list, with no confidences (an ensemble)."""
+    return SegmentInput("s", text, nbest=tuple(Hypothesis(t, i + 1) for i, t in enumerate((text, *others))))
+
+
+# --- the confusion network ------------------------------------------------------------------------------
+
+def test_hypotheses_spaced_differently_line_up_slot_by_slot():
+    first = Hypothesis("내일 오전에 예산안을 검토하는데 시간이 걸려요", 1)
+    network = build_network(first, [Hypothesis("내일 오전에 예산 안을 검토하는 데 시간이 걸려요", 2),
+                                    Hypothesis("내일오전에 예산안을 검토하는데 시간이걸려요", 3),
+                                    Hypothesis("내일 오전에 예상안을 검토하는데 시간이 걸려요", 4)])
+    by_word = {first.text[s.start:s.end]: s for s in network.slots}
+    # Spacing alone is no disagreement: those slots have every hypothesis's belief.
+    assert by_word["검토하는데"].alternatives == () and by_word["검토하는데"].own_share == pytest.approx(1.0)
+    assert by_word["오전에"].alternatives == () and by_word["시간이"].alternatives == ()
+    # The one hypothesis with other letters is an alternative of exactly its slot, a quarter of the belief.
+    [alternative] = by_word["예산안을"].alternatives
+    assert alternative.text == "예상안을" and alternative.share == pytest.approx(0.25)
+    assert by_word["예산안을"].own_share == pytest.approx(0.75)
+
+
+def test_fillers_and_the_text_itself_do_not_vote():
+    first, alternatives = fusion_voters("가 나 다", (Hypothesis("가 나 다", 1), Hypothesis("나 가 다", 2),
+                                                  Hypothesis("가 나 다.", 3), Hypothesis("가 너 다", 4)), None, 8)
+    assert first.text == "가 나 다" and [h.text for h in alternatives] == ["가 너 다"]
+
+
+def test_a_word_three_of_four_hypotheses_carry_beats_the_one_best(pipeline):
+    segment = _hypotheses("오늘 회의에서 예상안을 같이 검토했습니다",
+                          "오늘 회의에서 예산안을 같이 검토했습니다",
+                          "오늘 회의 에서 예산안을 같이 검토 했습니다",
+                          "오늘 회의에서 예산 안을 가치 검토했습니다")
+    [result] = pipeline.correct([segment], TermLists())
+    assert "예산" in result.corrected and "예상" not in result.corrected
+    assert "같이" in result.corrected  # one hypothesis alone does not outvote the rest
+    assert [e.source for e in result.edits if e.before == "예상안을"] == ["nbest"]
+
+
+def test_a_filler_alternative_never_wins(pipeline):
+    text = "지금부터 주간 회의를 시작합니다"
+    segment = _hypotheses(text, "주간 지금부터 회의를 시작합니다", "지금부터 회의를 주간 시작합니다",
+                          "지금부터 주간 회의를 시작합니다.")
+    [result] = pipeline.correct([segment], TermLists())
+    assert _bare(result.corrected) == _bare(text)
+
+
+# --- misheard terms -----------------------------------------------------------------------------------
+
+def test_a_term_is_recovered_from_a_vowel_confusion(pipeline):
+    [result] = pipeline.correct([SegmentInput("s", "이번 분기에는 컨테이너 오케스트레이숀 도구를 바꿉니다")],
+                                TermLists(hotwords=("오케스트레이션", "마이그레이션", "스프린트")))
+    assert "오케스트레이션" in result.corrected
+    assert [e.source for e in result.edits if "오케스트레이션" in e.after] == ["hotword"]
+
+
+def test_a_term_split_in_two_is_put_back_together(pipeline):
+    [result] = pipeline.correct([SegmentInput("s", "새 쿠버 네티스 클러스터를 오늘 만들었어요")],
+                                TermLists(hotwords=("쿠버네티스", "도커")))
+    assert "쿠버네티스" in result.corrected and "쿠버 네티스" not in result.corrected
+
+
+def test_a_term_glued_to_its_neighbour_is_found_inside_the_eojeol(pipeline):
+    [result] = pipeline.correct([SegmentInput("s", "다음주스프린뜨 계획을 같이 세워 봅시다")],
+                                TermLists(hotwords=("스프린트", "킥오프")))
+    assert "스프린트" in result.corrected and "스프린뜨" not in result.corrected
+
+
+def test_a_lexicon_term_with_strong_sound_evidence_is_taken(pipeline):
+    [result] = pipeline.correct([SegmentInput("s", "쿠버내티스에 새 버전을 배포했습니다")],
+                                TermLists(domain_lexicon=("쿠버네티스", "컨테이너", "배포")))
+    assert "쿠버네티스에" in result.corrected
+    assert [e.source for e in result.edits if "쿠버네티스" in e.after] == ["lexicon"]
+
+
+@pytest.mark.parametrize("text, hotword", [
+    ("메일로 보고서를 보내 주세요", "내일"),
+    ("이번 달 매출을 정리해서 공유해 주세요", "매출액"),
+    ("회의실 예약은 제가 할게요", "회계실"),
+])
+def test_an_ordinary_right_word_is_left_alone_beside_a_similar_hotword(pipeline, text, hotword):
+    [result] = pipeline.correct([SegmentInput("s", text)], TermLists(hotwords=(hotword,)))
+    assert _bare(result.corrected) == _bare(text)
+
+
+# --- non-words, with no help from n-best, terms or a low confidence ----------------------------------------
+
+@pytest.mark.parametrize("text, repaired", [
+    ("회의를 곧 시작하겠읍니다", "시작하겠습니다"),   # a non-word ending
+    ("자료를 모두 공유하겠슴니다", "공유하겠습니다"),  # the ending spelled as it is said
+    ("세 가지을 미리 준비했어요", "가지를"),          # a particle that disagrees with its noun
+    ("오ㄹ해 목표를 같이 정했어요", "올해"),          # jamo written apart
+])
+def test_a_non_word_is_repaired_even_when_the_recogniser_was_sure(pipeline, text, repaired):
+    [result] = pipeline.correct([_sure(text)], TermLists())
+    assert repaired in result.corrected
+    assert all(e.source in ("spelling", "punctuation", "spacing") for e in result.edits)
+
+
+def test_a_verb_after_a_noun_is_no_particle_to_make_agree(pipeline):
+    text = "일정 가서 다시 확인할게요"
+    [result] = pipeline.correct([_sure(text)], TermLists())
+    assert _bare(result.corrected) == _bare(text)
