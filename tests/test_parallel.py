@@ -1,7 +1,6 @@
 """The two-process pipeline gives exactly the one-process answers, in order, and survives its helper's faults."""
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import time
@@ -95,7 +94,7 @@ def test_only_big_batches_go_to_the_helper_with_the_deadline(pipelines, monkeypa
     shared.correct(_segments()[:8], TermLists(), deadline=deadline)
     assert sent == [(4, deadline)]
     # A batch as small (in characters) as an express request stays here, however many segments it has.
-    monkeypatch.setattr(shared, "settings", dataclasses.replace(shared.settings, EXPRESS_MAX_CHARS=10_000))
+    monkeypatch.setattr(shared, "settings", shared.settings.model_copy(update={"EXPRESS_MAX_CHARS": 10_000}))
     shared.correct(_segments()[:8], TermLists(), deadline=deadline)
     assert sent == [(4, deadline)]
 
