@@ -3,8 +3,8 @@
 Runs the pipeline in process (one process, no server) on the worst cases of `benchmarks/worst_cases.py` at
 growing sizes and prints each stage's seconds per size; a stage whose time grows faster than its input
 (x4 or more when the input doubles) is super-linear. `--profile` adds cProfile's top functions at the largest
-size. `--no-term-matching` replaces the eojeol/term matcher (`candidates._closest_term_rewrite`, cubic in the
-length of a space-free eojeol until issue 8) with one that finds nothing, to see the other stages.
+size. `--no-term-matching` replaces the term matcher (`terms.find_terms`, as the candidate stage calls it)
+with one that finds nothing, to see the other stages.
 
     python benchmarks/profile_stages.py                         # all three shapes, several sizes
     python benchmarks/profile_stages.py --shape long_nbest --profile
@@ -52,7 +52,7 @@ def main() -> None:
     settings = load_settings({"EC_PROCESSES": "1"})
     pipeline = CorrectionPipeline(load_resources(settings), settings)
     if args.no_term_matching:
-        candidates._closest_term_rewrite = lambda word, index: None
+        candidates.find_terms = lambda text, index, particle_follows: []
     for shape in args.shape.split(","):
         what, sizes, build = SHAPES[shape]
         if args.sizes:
