@@ -140,7 +140,17 @@ class CorrectionPipeline:
 
     # -- 5. refine and its guard ----------------------------------------------------------------------
     def _refine(self, works: list[SegmentWork]) -> None:
-        for work, refinement in zip(works, self.resources.refiner.refine([w.picked for w in works])):
+        from service.text_spans import apply_edits_placed
+
+        # The terms the reranker wrote in (hotwords, lexicon) keep their spelling through refinement: a
+        # spacing model that does not know 쿠버네티스 would cut it apart.
+        protected: list[list[tuple[int, int]]] = []
+        for work in works:
+            placed_text, placed = apply_edits_placed(work.text, work.picked_edits)
+            protected.append([] if placed_text != work.picked else
+                             [span for edit, span in zip(work.picked_edits, placed)
+                              if span is not None and edit.source in ("hotword", "lexicon")])
+        for work, refinement in zip(works, self.resources.refiner.refine([w.picked for w in works], protected)):
             work.refinement = refinement
 
     def _guard_refine(self, works: list[SegmentWork]) -> None:

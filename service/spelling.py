@@ -10,7 +10,7 @@ from __future__ import annotations
 from kiwipiepy import TypoDefinition, TypoTransformer, basic_typos_with_continual
 
 from service.phonology import CODAS, ONSETS, TAIL, VOWELS, Syllable, compose, decompose, pronounce_syllables
-from service.text import NON_WORD_MARKS
+from service.text import NON_WORD_MARKS, is_loose_jamo
 
 # Vowel pairs the recogniser writes for one another (spelled → heard).
 _VOWEL_CONFUSIONS = (
@@ -109,7 +109,7 @@ def compose_loose_jamo(word: str) -> str:
             i += 3 if coda else 2
             continue
         previous = decompose(out[-1]) if out else None
-        if ch in CODAS and previous is not None and not previous.coda and not _is_jamo(nxt):
+        if ch in CODAS and previous is not None and not previous.coda and not is_loose_jamo(nxt):
             out[-1] = compose(previous.onset, previous.vowel, ch)
             i += 1
             continue
@@ -117,6 +117,3 @@ def compose_loose_jamo(word: str) -> str:
         i += 1
     return "".join(out)
 
-
-def _is_jamo(char: str) -> bool:
-    return bool(char) and "\u3131" <= char <= "\u318e"

@@ -11,14 +11,16 @@ from __future__ import annotations
 from service.evidence import span_confidence
 from service.kiwi_lm import Analysis, Morpheme
 from service.particles import is_particle_form
-from service.text import has_hangul
+from service.text import has_hangul, is_loose_jamo
 from service.text_spans import eojeols
 from service.types import SuspectSpan
 
 # Tags Kiwi gives to what it could not read as Korean words.
 _UNREAD_TAGS = {"UN", "W_SERIAL", "SW"}
 _NOUN_TAGS = ("NNG", "NNP", "NNB", "NR", "NP")
-_ENDING_TAGS = ("EP", "EF", "EC", "ETN", "ETM")
+# A pre-final or final ending closes a verb: no noun can follow it inside the eojeol (하겠읍다: 겠/EP 읍/NNG).
+# (A noun after an adnominal ending is a compound or a missing space — 빨간불, 할말 — not a non-word.)
+_CLOSING_ENDING_TAGS = ("EP", "EF")
 
 
 def find_suspect_spans(
@@ -41,19 +43,15 @@ def find_suspect_spans(
 def is_nonword(morphemes: list[Morpheme]) -> bool:
     """True when Kiwi's reading of one eojeol shows it is no Korean word."""
     for i, m in enumerate(morphemes):
-        if m.tag in _UNREAD_TAGS and has_jamo(m.form):
+        if m.tag in _UNREAD_TAGS and any(is_loose_jamo(ch) for ch in m.form):
             return True
         if m.oov and m.tag != "NNP":
             return True  # an unknown form Kiwi could not even take for a name
         if i and is_particle_form(m.form) and m.tag.startswith(("NNG", "NNB")) \
                 and morphemes[i - 1].tag.startswith(_NOUN_TAGS):
             return True  # a particle read as a noun: it disagrees with the noun before it
-        if i and m.tag.startswith(_NOUN_TAGS) and morphemes[i - 1].tag.startswith(_ENDING_TAGS) \
+        if i and m.tag.startswith(_NOUN_TAGS) and morphemes[i - 1].tag.startswith(_CLOSING_ENDING_TAGS) \
                 and m.start == morphemes[i - 1].end:
             return True  # an ending cannot be followed by a noun inside one eojeol
     return False
 
-
-def has_jamo(text: str) -> bool:
-    """Compatibility jamo (ㄱ … ㅣ) written apart from any syllable."""
-    return any("\u3131" <= ch <= "\u318e" for ch in text)

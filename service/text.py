@@ -20,6 +20,11 @@ def is_hangul_syllable(char: str) -> bool:
     return "가" <= char <= "힣"
 
 
+def is_loose_jamo(char: str) -> bool:
+    """A compatibility jamo (ㄱ … ㅣ): a consonant or vowel written apart from any syllable."""
+    return bool(char) and "\u3131" <= char <= "\u318e"
+
+
 def has_hangul(text: str) -> bool:
     return any(is_hangul_syllable(ch) for ch in text)
 
@@ -32,6 +37,21 @@ def compact(text: str) -> str:
 def strip_punctuation(text: str) -> str:
     """Words only: every non-word mark replaced by a space, single spaces."""
     return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def scripts(text: str) -> frozenset[str]:
+    """Which scripts the letters of `text` are written in: "hangul", "latin", "digit", "other"."""
+    found = set()
+    for ch in text:
+        if is_hangul_syllable(ch) or is_loose_jamo(ch):
+            found.add("hangul")
+        elif ch.isdigit():
+            found.add("digit")
+        elif ch.isascii() and ch.isalpha():
+            found.add("latin")
+        elif ch.isalpha():
+            found.add("other")
+    return frozenset(found)
 
 
 def collapse_whitespace(text: str) -> str:

@@ -85,6 +85,61 @@ def test_two_alternatives_side_by_side_ask_but_a_repeated_clause_does_not(kiwi):
     assert mark_of(kiwi, "좋아 좋아") == "."
 
 
+@pytest.mark.parametrize("text, mark", [
+    ("벌써 회의가 끝난 거야", "?"),            # the explanatory …ㄴ 거야 asks to confirm
+    ("중요한 건 포기하지 않는 거야", "."),     # … but not in a pseudo-cleft
+    ("내가 먼저 연락한 거야", "."),            # … nor when the speaker explains their own act
+    ("내일 다시 올 거야", "."),                # …ㄹ 거야 is an intention
+])
+def test_the_explanatory_geoya_asks_only_about_what_happened(kiwi, text, mark):
+    assert mark_of(kiwi, text) == mark
+
+
+@pytest.mark.parametrize("text, mark", [
+    ("점심은 국수야 김밥이야", "?"),           # A야 B야: Kiwi reads the first 야 as a particle
+    ("아니면 다음 주야", "?"),                 # "or …" (Kiwi reads 아니 + 면)
+    ("창문 좀 열지 그래", "?"),                # …지 그래: "why don't you"
+    ("좀 쉬시지 그러세요", "?"),
+    ("서류 좀 보내 주시겠어요", "?"),          # the listener's will
+    ("시원한 물 한 잔 드시겠어요", "?"),       # an honorific verb with no separate -시-
+    ("많이 피곤하시겠어요", "."),              # a guess about a state
+    ("저는 물을 마시겠어요", "."),             # the speaker's own will, no honorific
+    ("오늘 저녁에 시간 있으세요", "?"),        # what the listener has
+    ("여기서 잠깐 기다리고 있으세요", "."),    # the auxiliary 있다: a request
+    ("이 파일 열 수가 있어", "?"),             # …ㄹ 수(가) 있어 with no first-person subject
+])
+def test_evidence_that_a_plain_or_polite_ending_asks(kiwi, text, mark):
+    assert mark_of(kiwi, text) == mark
+
+
+@pytest.mark.parametrize("text, mark", [
+    ("몇 명이나 왔어", "?"),                   # 몇 + counter + (이)나 still asks
+    ("화면 밝기는 어느 정도야", "?"),          # 어느 정도 as a noun asks "how much"
+    ("이제 어느 정도 익숙해졌어", "."),        # … as an adverb it is "somewhat"
+    ("뭘 입어도 잘 어울려요", "."),            # a question word inside a concessive clause
+])
+def test_question_words_that_ask_and_that_do_not(kiwi, text, mark):
+    assert mark_of(kiwi, text) == mark
+
+
+def test_a_proposal_asked_at_the_listener_takes_a_question_mark_the_musing_one_a_period(kiwi):
+    assert mark_of(kiwi, "회의 시간을 바꾸는 게 어때") == "?"
+    assert mark_of(kiwi, "회의 시간을 바꾸는 건 어떨까요") == "."
+
+
+def test_only_the_insistent_jura_request_takes_an_exclamation_mark(kiwi):
+    assert mark_of(kiwi, "빨리 그 노래 틀어주라") == "!"
+    assert mark_of(kiwi, "그 노래 틀어줘") == "."
+    assert mark_of(kiwi, "아 그랬구나") == "."       # exclamatory endings keep the period (measured)
+    assert mark_of(kiwi, "우리 같이 가자") == "."
+
+
+def test_an_exclamation_mark_is_a_punctuation_edit_like_the_others(pipeline):
+    [result] = pipeline.correct([SegmentInput("a", "빨리 그 노래 틀어주라")], TermLists())
+    assert result.corrected == "빨리 그 노래 틀어주라!" and result.status == "punctuated"
+    assert [(e.after, e.source) for e in result.edits] == [("!", "punctuation")]
+
+
 def test_the_endings_are_matched_as_kiwi_spells_them(kiwi):
     """Kiwi writes the ㄹ of -ㄹ래 / -ㄹ지요 as the conjoining jamo U+11AF: an entry in compatibility jamo
     (U+3139) would never match."""
@@ -140,6 +195,61 @@ def test_a_long_space_free_text_stays_cheap_and_spaced(refiner):
     text = "지금부터회의를시작하겠습니다오늘안건은세가지입니다" * 40
     refined = refiner.refine([text])[0].text
     assert "".join(refined.split()) == text and refined.count(" ") > 100
+
+
+# A word Kiwi does not know: its spacing model cuts it (오케스트 레이 션) where no space was.
+UNKNOWN_TERM = "오케스트레이션"
+UNSPACED_WITH_TERM = UNKNOWN_TERM + "을적용해주세요"
+
+
+def test_spacing_leaves_a_protected_span_as_it_is(refiner):
+    assert UNKNOWN_TERM not in refiner.refine([UNSPACED_WITH_TERM])[0].text  # the harm, unprotected
+    [kept] = refiner.refine([UNSPACED_WITH_TERM], [[(0, len(UNKNOWN_TERM))]])
+    assert kept.text == UNKNOWN_TERM + "을 적용해 주세요"  # the rest is still spaced
+    # A space inside a protected span stays, though spacing removes it elsewhere; each text has its own spans.
+    cut = "우리 동네 도서관 은 조용해요"
+    assert refiner.refine([cut])[0].text == "우리 동네 도서관은 조용해요"
+    texts = [cut, UNSPACED_WITH_TERM]
+    first, second = refiner.refine(texts, [[(cut.index("도서관 은"), cut.index("도서관 은") + 5)], []])
+    assert first.text == cut and UNKNOWN_TERM not in second.text
+    with pytest.raises(ValueError):
+        refiner.refine(texts, [[]])
+
+
+def test_the_pipeline_protects_the_terms_the_reranker_wrote(pipeline, monkeypatch):
+    real = pipeline.resources.refiner
+    calls = []
+
+    class Recording:
+        name = real.name
+
+        def refine(self, texts, protected=None):
+            calls.append((texts, protected))
+            return real.refine(texts, protected)
+
+    monkeypatch.setattr(pipeline.resources, "refiner", Recording())
+    misheard = "오케스트래이션을적용해주세요"
+    [result] = pipeline.correct([SegmentInput("a", misheard)], TermLists(hotwords=(UNKNOWN_TERM,)))
+    assert UNKNOWN_TERM in result.corrected
+    [(texts, protected)] = calls
+    assert [texts[0][a:b].startswith(UNKNOWN_TERM) for a, b in protected[0]] == [True]
+    # A segment with no term edit protects nothing.
+    calls.clear()
+    pipeline.correct([SegmentInput("b", "지금부터회의를시작하겠습니다")], TermLists(hotwords=(UNKNOWN_TERM,)))
+    assert calls[0][1] == [[]]
+
+
+def test_the_neural_refiner_keeps_a_protected_term_or_falls_back(kiwi):
+    from service.neural.refiner import KoBartRefiner, Proposal
+
+    class SplittingGenerator:
+        def generate(self, texts):
+            return [Proposal("오케스트 레이 션을 적용해 주세요.") for _ in texts]
+
+    refiner = KoBartRefiner(SplittingGenerator(), KiwiRefiner(kiwi), max_cer=0.35)
+    assert refiner.refine([UNSPACED_WITH_TERM])[0].source == "kobart"
+    [kept] = refiner.refine([UNSPACED_WITH_TERM], [[(0, len(UNKNOWN_TERM))]])
+    assert kept.text == UNKNOWN_TERM + "을 적용해 주세요" and kept.source == "spacing"
 
 
 # --- repeats ---------------------------------------------------------------------------------------------

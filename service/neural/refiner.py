@@ -10,6 +10,7 @@ import logging
 import math
 import threading
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 
@@ -17,7 +18,7 @@ from config import GenerationSettings
 from service.guard import guard
 from service.neural.encoding import encode_sources, pad_id, token_ids
 from service.postprocess import drop_decoder_repeats
-from service.refine import Refinement, Refiner
+from service.refine import Refinement, Refiner, Spans
 from service.text import FINAL_MARKS
 
 logger = logging.getLogger(__name__)
@@ -127,20 +128,26 @@ class KoBartRefiner:
         self.fallback = fallback
         self.max_cer = max_cer
 
-    def refine(self, texts: list[str]) -> list[Refinement]:
+    def refine(self, texts: list[str], protected: Sequence[Spans] | None = None) -> list[Refinement]:
         if not texts:
             return []
         proposals = self.generator.generate(texts)
         # The embedded refinement of every text: the fallback for refused proposals and the sentence-final
         # mark (read from Kiwi's analysis of the ending) when the model wrote none.
-        embedded = self.fallback.refine(texts)
+        embedded = self.fallback.refine(texts, protected)
         results: list[Refinement] = []
-        for text, proposal, kiwi in zip(texts, proposals, embedded):
+        for i, (text, proposal, kiwi) in enumerate(zip(texts, proposals, embedded)):
             if proposal.text is None:
                 logger.debug("kobart: no proposal for %r (%s)", text, proposal.reason)
                 results.append(kiwi)
                 continue
             body, mark = split_final_mark(drop_decoder_repeats(proposal.text, text))
+            # A protected span (a term the reranker wrote) must come back exactly as it was written.
+            lost = [text[a:b] for a, b in (protected[i] if protected else ()) if text[a:b] not in body]
+            if lost:
+                logger.debug("kobart: %r rewrote the protected %r", text, lost)
+                results.append(kiwi)
+                continue
             decision = guard(text, body, self.max_cer)
             if not decision.accepted:
                 logger.debug("kobart: guard refused %r -> %r (change rate %.2f)", text, body, decision.cer)
