@@ -20,6 +20,7 @@ from routes.openapi import install_openapi
 from service.parallel import TwoProcessPipeline
 from service.pipeline import CorrectionPipeline
 from service.resources import load_resources
+from service.shutdown import GracefulShutdown
 from service.worker_pool import WorkerPool
 
 logger = logging.getLogger("ec")
@@ -52,11 +53,19 @@ async def lifespan(app: FastAPI):
     # The models and tables loaded so far live as long as the process: keep them out of the collector's
     # full passes, which otherwise stop the event loop longer and longer as the caches grow.
     gc.freeze()
+    # Plus one express thread for small requests, so they never wait behind big ones (see the pool).
     app.state.pool = WorkerPool(settings.WORKERS, settings.QUEUE_SIZE, settings.RETRY_AFTER_S,
-                                on_wait=app.state.metrics.queue_wait.observe)
+                                on_wait=app.state.metrics.queue_wait.observe,
+                                express_workers=1 if settings.EXPRESS_MAX_CHARS > 0 else 0)
+    # SIGTERM: stop taking work now, let running requests use their budget, exit by budget + 1.5 s at most.
+    helper = [pipeline.kill] if isinstance(pipeline, TwoProcessPipeline) else []
+    shutdown = GracefulShutdown(settings.REQUEST_BUDGET_S + 1.5, on_signal=[app.state.pool.close],
+                                before_forced_exit=helper)
+    shutdown.install()
     logger.info("service ready: version %s, tiers %s", settings.VERSION, resources.tiers)
     yield
-    app.state.pool.shutdown()
+    shutdown.uninstall()
+    app.state.pool.shutdown(wait=False)  # requests are answered by now; a stray thread must not hold the exit
     if isinstance(pipeline, TwoProcessPipeline):
         pipeline.close()
     gc.unfreeze()  # what start-up froze may be collected again (tests start many apps in one process)

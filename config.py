@@ -131,6 +131,7 @@ class Settings(BaseSettings):
     MAX_JSON_DEPTH: int = Field(32, ge=1)
     # The embedded tier.
     KIWI_WORKERS: int = Field(2, ge=-1, le=256)  # Kiwi's threads (-1: one per core; 0: none besides the caller)
+    KIWI_CACHE_MB: float = Field(64, ge=0)  # memory per process for Kiwi's cached analyses and typo readings
     PROCESSES: int = Field(2, ge=1)  # 2: batches of PARALLEL_MIN_SEGMENTS or more are shared with a helper process
     PARALLEL_MIN_SEGMENTS: int = Field(8, ge=1)
     TYPO_COST_THRESHOLD: float = Field(2.5, ge=0)
@@ -151,6 +152,7 @@ class Settings(BaseSettings):
     CORS_ORIGINS: Texts = ()  # none: browsers on other origins are refused
     WORKERS: int = Field(2, ge=1)  # pipeline threads per process (scale out with uvicorn --workers)
     QUEUE_SIZE: int = Field(64, ge=0)  # requests waiting for a worker beyond WORKERS; more get 503 + Retry-After
+    EXPRESS_MAX_CHARS: int = Field(500, ge=0)  # requests this small (texts + n-best) may also use a reserved thread
     RETRY_AFTER_S: int = Field(1, ge=0)
     GIL_SWITCH_INTERVAL_S: float = Field(0.001, gt=0, le=1)  # Python's is 0.005; shorter keeps /healthz fast when busy
     REQUEST_BUDGET_S: float = Field(10.0, ge=0)  # segments not reached by then come back unchanged, "timeout"

@@ -6,28 +6,39 @@ Every route that corrects segments (JSON, subtitle files, recogniser formats) sh
 from __future__ import annotations
 
 import time
+from typing import Any, Callable, TypeVar
 
 from fastapi import Request
 
+from routes.middleware import BODY_READ_AT
 from service.budget import correct_within_budget
 from service.types import SegmentInput, SegmentResult, TermLists
 
+T = TypeVar("T")
 
-async def correct_segments(request: Request, segments: list[SegmentInput], terms: TermLists) -> list[SegmentResult]:
+
+async def correct_segments(request: Request, segments: list[SegmentInput], terms: TermLists,
+                          finish: Callable[[list[SegmentResult]], T] | None = None) -> T | list[SegmentResult]:
+    """The results for `segments`, in order; with `finish`, what `finish(results)` returns, computed on the
+    same worker thread (a route's own shaping of a large answer stays off the event loop and inside the
+    pool's bounds)."""
     state = request.app.state
     settings, metrics, pipeline = state.settings, state.metrics, state.pipeline
-    # The budget counts from the request's arrival (set by the request middleware), so queueing time counts.
-    arrival = request.scope.get("state", {}).get("ec_arrival", time.monotonic())
-    deadline = arrival + settings.REQUEST_BUDGET_S
+    # The budget counts from when the body was read (set by the body middleware), so time spent waiting for
+    # a worker counts and time spent by a slow client sending its body does not.
+    body_read_at = request.scope.get("state", {}).get(BODY_READ_AT, time.monotonic())
+    deadline = body_read_at + settings.REQUEST_BUDGET_S
 
-    def work() -> list[SegmentResult]:
+    def work() -> tuple[list[SegmentResult], Any]:
         started = time.perf_counter()
         # (the pipeline normalises Unicode itself, on admission)
         results = correct_within_budget(pipeline, segments, terms, deadline, settings.BUDGET_CHUNK_SEGMENTS,
                                         observer=metrics.observe_stage)
         metrics.pipeline_seconds.observe(time.perf_counter() - started)
-        return results
+        return results, (finish(results) if finish is not None else results)
 
-    results = await state.pool.run(work)
+    # A small request may also take the express thread: it must not wait behind requests of 256 segments.
+    size = sum(len(s.text) + sum(len(h.text) for h in s.nbest) for s in segments)
+    results, finished = await state.pool.run(work, light=size <= settings.EXPRESS_MAX_CHARS)
     metrics.observe_results(results)
-    return results
+    return finished

@@ -6,6 +6,9 @@ shares), and write the corrections back into the client's own format.
 """
 from __future__ import annotations
 
+import json
+import math
+import re
 from typing import Any, Literal, Optional, Union
 from urllib.parse import quote
 
@@ -16,44 +19,53 @@ from fastapi.responses import JSONResponse, Response
 from config import Settings
 from routes.deps import get_settings
 from routes.dispatch import correct_segments
-from routes.errors import BoundExceeded
+from routes.bounds import check_segments, check_terms
+from routes.errors import BoundExceeded, error_body
 from schema.formats import VoskRequest, VoskUtterance, WhisperRequest, WhisperResponse, split_terms
 from service.formats import subtitle as subtitles
 from service.formats import vosk, whisper
-from service.formats.runner import TextCorrection, settle_all
-from service.types import SegmentInput, TermLists
+from service.formats.runner import settle_all
+from service.types import SegmentResult, TermLists
 
 router = APIRouter(tags=["formats"])
 
 
-def _terms(hotwords: list[str], lexicon: list[str], settings: Settings) -> TermLists:
-    if len(hotwords) > settings.MAX_HOTWORDS:
-        raise BoundExceeded("hotwords", settings.MAX_HOTWORDS, len(hotwords), "hotwords")
-    if len(lexicon) > settings.MAX_LEXICON:
-        raise BoundExceeded("domain_lexicon", settings.MAX_LEXICON, len(lexicon), "terms")
-    return TermLists(tuple(hotwords), tuple(lexicon))
+def _finite(value: Any) -> Any:
+    """NaN and Infinity (which Python's parser accepts in a client's extra fields) as null: valid JSON out."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
-def _check_texts(segments: list[SegmentInput], field: str, settings: Settings) -> None:
-    for i, segment in enumerate(segments):
-        if len(segment.text) > settings.MAX_TEXT_CHARS:
-            raise BoundExceeded(f"{field}.{i}.text", settings.MAX_TEXT_CHARS, len(segment.text), "characters")
-
-
-async def _correct(request: Request, segments: list[SegmentInput], terms: TermLists) -> list[TextCorrection]:
-    results = await correct_segments(request, segments, terms)
-    return settle_all(segments, results)
+def _json(document: Any) -> Response:
+    """The answer rendered as JSONResponse would (compact, UTF-8), by the worker thread that calls this."""
+    try:
+        text = json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        text = json.dumps(_finite(document), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return Response(text.encode("utf-8"), media_type="application/json")
 
 
 def _unreadable(field: str, message: str, line: Optional[int] = None) -> JSONResponse:
     problem: dict[str, Any] = {"field": field, "message": message}
     if line is not None:
         problem["line"] = line
-    return JSONResponse(status_code=422, content={"detail": [problem], "message": f"{field}: {message}"})
+    return JSONResponse(status_code=422, content=error_body([problem], f"{field}: {message}"))
 
 
-def _corrected_name(filename: str, fmt: str) -> str:
-    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+# Characters no file name should carry into a Content-Disposition header or a client's file system.
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f"*:<>?|]+')
+
+
+def corrected_name(filename: str, fmt: str) -> str:
+    """The download's file name: the upload's base name (no directories: `../../etc/passwd` is `passwd`),
+    without characters a file system or a header would trip over, then `.corrected.<fmt>`."""
+    base = _UNSAFE_NAME.sub("", re.split(r"[/\\]", filename)[-1]).strip().lstrip(".")
+    stem = base.rsplit(".", 1)[0] if "." in base else base
     return f"{stem or 'subtitles'}.corrected.{fmt}"
 
 
@@ -77,22 +89,27 @@ async def correct_subtitle(
     data = await file.read(settings.MAX_BODY_BYTES + 1)
     if len(data) > settings.MAX_BODY_BYTES:
         raise BoundExceeded("file", settings.MAX_BODY_BYTES, len(data), "bytes")
-    terms = _terms(split_terms(hotwords), split_terms(domain_lexicon), settings)
+    terms = check_terms(split_terms(hotwords), split_terms(domain_lexicon), settings)
     try:
         document = await run_in_threadpool(
             lambda: subtitles.parse_subtitle(subtitles.decode(data), file.filename))
     except subtitles.SubtitleError as exc:
         return _unreadable("file", str(exc), exc.line)
     segments = subtitles.segments_of(document)
-    _check_texts(segments, "file.cues", settings)
-    corrections = await _correct(request, segments, terms)
-    outcome = await run_in_threadpool(subtitles.render_subtitle, document, corrections, format)
-    name = _corrected_name(file.filename or "subtitles", outcome.format)
+    check_segments(segments, settings, "file.cues")
+
+    def render(results: list[SegmentResult]) -> tuple[subtitles.SubtitleOutcome, int]:
+        corrections = settle_all(segments, results)
+        return (subtitles.render_subtitle(document, corrections, format),
+                sum(1 for c in corrections if c.status == "timeout"))
+
+    outcome, timed_out = await correct_segments(request, segments, terms, finish=render)
+    name = corrected_name(file.filename or "subtitles", outcome.format)
     headers = {
         "X-Cues-Total": str(outcome.cues),
         "X-Cues-Changed": str(len(outcome.changes)),
         # Cues the time budget left uncorrected (returned as they were).
-        "X-Cues-Timed-Out": str(sum(1 for c in corrections if c.status == "timeout")),
+        "X-Cues-Timed-Out": str(timed_out),
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
     }
     return Response(outcome.text.encode("utf-8"), media_type=subtitles.MEDIA_TYPES[outcome.format],
@@ -107,13 +124,14 @@ async def correct_whisper(
     body: WhisperRequest,
     request: Request,
     settings: Settings = Depends(get_settings),
-) -> JSONResponse:
-    terms = _terms(body.hotwords, body.domain_lexicon, settings)
+) -> Response:
+    terms = check_terms(body.hotwords, body.domain_lexicon, settings)
     document = body.document()
     segments = whisper.segments_of(document)
-    _check_texts(segments, "segments", settings)
-    corrections = await _correct(request, segments, terms)
-    return JSONResponse(whisper.apply_corrections(document, corrections))
+    check_segments(segments, settings, "segments")
+    # The answer (a copy of the document, words retimed) is built on the worker thread, not the event loop.
+    return await correct_segments(request, segments, terms, finish=lambda results: _json(
+        whisper.apply_corrections(document, settle_all(segments, results))))
 
 
 @router.post("/ec/correct/vosk",
@@ -124,12 +142,13 @@ async def correct_vosk(
     body: Union[VoskRequest, list[VoskUtterance]],
     request: Request,
     settings: Settings = Depends(get_settings),
-) -> JSONResponse:
+) -> Response:
     if isinstance(body, list):
-        terms, document = TermLists(), [u.model_dump(exclude_unset=True) for u in body]
+        terms, document, field = TermLists(), [u.model_dump(exclude_unset=True) for u in body], ""
     else:
-        terms, document = _terms(body.hotwords, body.domain_lexicon, settings), body.document()
+        terms, document = check_terms(body.hotwords, body.domain_lexicon, settings), body.document()
+        field = "results" if body.results is not None else None
     segments = vosk.segments_of(document)
-    _check_texts(segments, "results", settings)
-    corrections = await _correct(request, segments, terms)
-    return JSONResponse(vosk.apply_corrections(document, corrections))
+    check_segments(segments, settings, field, nbest_field="alternatives")
+    return await correct_segments(request, segments, terms, finish=lambda results: _json(
+        vosk.apply_corrections(document, settle_all(segments, results))))

@@ -1,4 +1,9 @@
-"""Health checks and the root page (the frontend warms the service up through all three)."""
+"""Health checks and the root page (the frontend warms the service up through all three).
+
+`status` is "ok", or "degraded" while the service runs short of something it had at start-up (the helper
+process: dead, hung or restarting); `problems` says what, and the answer is still 200, since the service
+still corrects (in one process) and a platform that restarted it would only make matters worse.
+"""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
@@ -11,21 +16,23 @@ from service.resources import ServiceResources
 router = APIRouter(tags=["health"])
 
 
-def _health(resources: ServiceResources, settings: Settings) -> HealthResponse:
-    return HealthResponse(status="ok", version=settings.VERSION, tiers=dict(resources.tiers),
-                          problems=dict(resources.problems))
+def _health(request: Request, resources: ServiceResources, settings: Settings) -> HealthResponse:
+    pipeline_problems = getattr(request.app.state.pipeline, "problems", None)
+    running = pipeline_problems() if callable(pipeline_problems) else {}
+    return HealthResponse(status="degraded" if running else "ok", version=settings.VERSION,
+                          tiers=dict(resources.tiers), problems={**resources.problems, **running})
 
 
 @router.get("/healthz", response_model=HealthResponse)
-async def healthz(resources: ServiceResources = Depends(get_resources),
+async def healthz(request: Request, resources: ServiceResources = Depends(get_resources),
                   settings: Settings = Depends(get_settings)) -> HealthResponse:
-    return _health(resources, settings)
+    return _health(request, resources, settings)
 
 
 @router.get("/v2/health", response_model=HealthResponse)
-async def health_v2(resources: ServiceResources = Depends(get_resources),
+async def health_v2(request: Request, resources: ServiceResources = Depends(get_resources),
                     settings: Settings = Depends(get_settings)) -> HealthResponse:
-    return _health(resources, settings)
+    return _health(request, resources, settings)
 
 
 @router.get("/", response_model=RootResponse)

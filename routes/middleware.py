@@ -38,6 +38,12 @@ access_log = logging.getLogger("ec.access")
 error_log = logging.getLogger("ec.error")
 
 HEALTH_PATHS = frozenset({"/healthz", "/v2/health"})
+# Keys this module leaves in the request scope's state: when the body was read (the time budget starts
+# there) and whether the client disconnected before sending it all.
+BODY_READ_AT = "ec_body_read_at"
+CLIENT_GONE = "ec_client_gone"
+# The status logged and counted for a request whose client left before it could be answered (nginx's 499).
+CLIENT_CLOSED_REQUEST = 499
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -64,11 +70,21 @@ def _route_template(scope: Scope) -> str:
     """The route's path template (bounded label cardinality), also for requests refused before routing."""
     route = scope.get("route")
     if route is None and scope.get("app") is not None:
-        for candidate in scope["app"].router.routes:
+        for candidate in _leaf_routes(scope["app"].router):
             if candidate.matches(scope)[0] != Match.NONE:
                 route = candidate
                 break
     return getattr(route, "path", None) or "unmatched"
+
+
+def _leaf_routes(router) -> Iterable:
+    """The routes themselves, also those of included routers (which FastAPI wraps in an object of its own)."""
+    for route in router.routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _leaf_routes(inner)
+        else:
+            yield route
 
 
 class RequestContextMiddleware:
@@ -85,7 +101,6 @@ class RequestContextMiddleware:
             return
         request_id = accept_or_make_request_id(_header(scope, b"x-request-id"))
         token = request_id_var.set(request_id)
-        scope.setdefault("state", {})["ec_arrival"] = time.monotonic()
         started = time.perf_counter()
         status = {"code": 500, "sent": False}
 
@@ -104,6 +119,8 @@ class RequestContextMiddleware:
                 raise
             await _send_json(send_with_id, 500, _error("server", "internal error; quote the request id"))
         finally:
+            if not status["sent"] and scope.get("state", {}).get(CLIENT_GONE):
+                status["code"] = CLIENT_CLOSED_REQUEST
             seconds = time.perf_counter() - started
             route = _route_template(scope)
             self.metrics.observe_request(route, scope.get("method", ""), status["code"], seconds)
@@ -194,6 +211,8 @@ class BodyLimitMiddleware:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
+                # The client left before its body was complete: nothing to answer, and not a server error.
+                scope.setdefault("state", {})[CLIENT_GONE] = True
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
@@ -204,6 +223,8 @@ class BodyLimitMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        # The time budget starts here: a client that uploads slowly spends its own time, not the budget.
+        scope.setdefault("state", {})[BODY_READ_AT] = time.monotonic()
         content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
         if body and (content_type == "application/json" or content_type.endswith("+json")):
             body = replace_lone_surrogates(body)

@@ -10,9 +10,15 @@ from service.types import (Edit, EditSource, Hypothesis, SegmentInput, SegmentRe
                            WordEvidence)
 
 
-def _finite_or_none(value: Any) -> Any:
+def _not_boolean(value: Any) -> Any:
+    # JSON's true/false are not numbers (pydantic would read them as 1/0).
     if isinstance(value, bool):
         raise ValueError("must be a number, not a boolean")
+    return value
+
+
+def _finite_or_none(value: Any) -> Any:
+    value = _not_boolean(value)
     if isinstance(value, (int, float)) and not math.isfinite(value):
         return None
     return value
@@ -29,6 +35,8 @@ def _clamp_probability(value: Any) -> Any:
 Probability = Annotated[Optional[float], BeforeValidator(_clamp_probability)]
 # Any other number: NaN/Infinity treated as absent.
 Number = Annotated[Optional[float], BeforeValidator(_finite_or_none)]
+# A whole number (an n-best rank); true/false refused like everywhere else.
+Integer = Annotated[Optional[int], BeforeValidator(_not_boolean)]
 
 
 class _Tolerant(BaseModel):
@@ -57,7 +65,7 @@ class WordIn(_Tolerant):
 
 class HypothesisIn(_Tolerant):
     text: str
-    rank: Optional[int] = None
+    rank: Integer = None
     score: Number = None
     confidence: Probability = None
     tokens: list[Any] = Field(default_factory=list)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Optional, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
-from schema.correct import EditOut, Number, Probability
+from schema.correct import EditOut, Number, Probability, _not_boolean
 
 
 def split_terms(value: Any) -> Any:
@@ -22,7 +22,10 @@ def split_terms(value: Any) -> Any:
     return value
 
 
-Terms = Annotated[list[str], BeforeValidator(split_terms)]
+# The schema says what the validator accepts: a list, one string to split, or null (no terms).
+Terms = Annotated[list[str], BeforeValidator(split_terms), WithJsonSchema({
+    "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}, {"type": "null"}],
+    "description": "a list of terms, or one string of terms separated by newlines or commas"})]
 
 
 class _Open(BaseModel):
@@ -37,7 +40,7 @@ class WhisperWord(_Open):
 
 
 class WhisperSegment(_Open):
-    id: Optional[Union[int, str]] = None
+    id: Annotated[Optional[Union[int, str]], BeforeValidator(_not_boolean)] = None
     start: Number = None
     end: Number = None
     text: str
@@ -81,6 +84,7 @@ class WhisperRequest(_Open):
 class WhisperSegmentOut(WhisperSegment):
     original_text: str
     edits: list[EditOut]
+    status: str  # corrected, unchanged, skipped_*, or timeout (the time budget left it as it was)
 
 
 class WhisperResponse(_Open):
@@ -103,14 +107,34 @@ class VoskAlternative(_Open):
     result: list[VoskWord] = Field(default_factory=list)
 
 
+# What makes an object a Vosk result: at least one of these keys with a value that holds a hypothesis. The
+# validator and the JSON schema (`anyOf` of these branches) say the same, so `{}` is refused by both.
+_HYPOTHESIS_KEYS: dict[str, dict[str, Any]] = {
+    "text": {"type": "string"},
+    "result": {"type": "array"},
+    "alternatives": {"type": "array", "minItems": 1},
+}
+
+
+def _one_of_keys(keys: dict[str, dict[str, Any]]):
+    def extra(schema: dict[str, Any]) -> None:
+        schema["anyOf"] = [{"required": [key], "properties": {key: rule}} for key, rule in keys.items()]
+    return extra
+
+
 class VoskUtterance(_Open):
+    model_config = ConfigDict(extra="allow", json_schema_extra=_one_of_keys(_HYPOTHESIS_KEYS))
+
     text: Optional[str] = None
     result: Optional[list[VoskWord]] = None
     alternatives: Optional[list[VoskAlternative]] = None
 
+    def _holds_a_hypothesis(self) -> bool:
+        return self.text is not None or self.result is not None or bool(self.alternatives)
+
     @model_validator(mode="after")
     def _has_a_hypothesis(self) -> "VoskUtterance":
-        if self.text is None and self.result is None and not self.alternatives and not getattr(self, "results", None):
+        if not self._holds_a_hypothesis():
             raise ValueError("a Vosk result needs `text`, `result` or `alternatives`")
         return self
 
@@ -126,14 +150,22 @@ VOSK_EXAMPLE: dict[str, Any] = {
 }
 
 
+def _vosk_request_schema(schema: dict[str, Any]) -> None:
+    _one_of_keys({**_HYPOTHESIS_KEYS, "results": {"type": "array"}})(schema)
+    schema["examples"] = [VOSK_EXAMPLE]
+
+
 class VoskRequest(VoskUtterance):
     """One final result, or several as `results`; `hotwords` and `domain_lexicon` ride along."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [VOSK_EXAMPLE]})
+    model_config = ConfigDict(extra="allow", json_schema_extra=_vosk_request_schema)
 
     results: Optional[list[VoskUtterance]] = None
     hotwords: Terms = Field(default_factory=list)
     domain_lexicon: Terms = Field(default_factory=list)
+
+    def _holds_a_hypothesis(self) -> bool:
+        return super()._holds_a_hypothesis() or self.results is not None
 
     def document(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True, exclude={"hotwords", "domain_lexicon"})

@@ -1,9 +1,10 @@
 """The per-request time budget: correct segments chunk by chunk until the deadline, return the rest unchanged.
 
-The pipeline is synchronous and cannot be interrupted half-way, so the budget is enforced between chunks:
-before each chunk the wrapper checks the clock and predicts, from the chunks done so far, whether the next
-one still fits. Segments it does not reach come back as they were sent, with status "timeout", so a client
-always gets an answer for every segment instead of an error.
+The budget starts once the request's body has been read (a slow upload does not eat it). The deadline is
+handed to the pipeline with every chunk, which checks it inside its stages; between chunks the wrapper checks
+the clock and predicts, from the chunks done so far, whether the next one still fits. Segments not reached come
+back as they were sent, with status "timeout", so a client always gets an answer for every segment instead of
+an error.
 
 Segments are independent in the pipeline (and Kiwi's score cache is deterministic per text), so cutting a
 batch into chunks does not change any segment's result.
@@ -21,8 +22,8 @@ StageObserver = Callable[[str, float], None]
 
 
 class Corrector(Protocol):
-    def correct(self, segments: list[SegmentInput], terms: TermLists,
-                observer: StageObserver | None = None) -> list[SegmentResult]: ...
+    def correct(self, segments: list[SegmentInput], terms: TermLists, observer: StageObserver | None = None,
+                deadline: float | None = None) -> list[SegmentResult]: ...
 
 
 def unchanged(segment: SegmentInput, status: SegmentStatus = TIMEOUT_STATUS) -> SegmentResult:
@@ -52,7 +53,7 @@ def correct_within_budget(
         predicted = spent / done * len(chunk) if done else 0.0
         if now >= deadline or now + predicted > deadline:
             break
-        chunk_results = pipeline.correct(chunk, terms, observer=observer)
+        chunk_results = pipeline.correct(chunk, terms, observer=observer, deadline=deadline)
         elapsed = clock() - now
         if observer is not None:
             observer("pipeline_chunk", elapsed)

@@ -24,7 +24,8 @@ class ServiceResources:
 
 def load_resources(settings: Settings) -> ServiceResources:
     """Load the embedded tier (always) and the neural tier (when its weights are installed)."""
-    kiwi = KiwiToolkit(num_workers=settings.KIWI_WORKERS, typo_cost_threshold=settings.TYPO_COST_THRESHOLD)
+    kiwi = KiwiToolkit(num_workers=settings.KIWI_WORKERS, typo_cost_threshold=settings.TYPO_COST_THRESHOLD,
+                       cache_mb=settings.KIWI_CACHE_MB)
     resources = ServiceResources(
         kiwi=kiwi,
         refiner=KiwiRefiner(kiwi),

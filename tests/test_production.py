@@ -66,14 +66,14 @@ class BlockingPipeline:
     def __init__(self) -> None:
         self.entered, self.release = threading.Event(), threading.Event()
 
-    def correct(self, segments, terms, observer=None):
+    def correct(self, segments, terms, observer=None, deadline=None):
         self.entered.set()
         assert self.release.wait(30)
         return [SegmentResult(s.id, s.text, s.text, 0.0, s.text, [], s.start, s.end, "unchanged") for s in segments]
 
 
 def test_full_queue_answers_503_with_retry_after():
-    with client_with(WORKERS=1, QUEUE_SIZE=0, RETRY_AFTER_S=3) as client:
+    with client_with(WORKERS=1, QUEUE_SIZE=0, RETRY_AFTER_S=3, EXPRESS_MAX_CHARS=0) as client:
         blocking = BlockingPipeline()
         client.app.state.pipeline = blocking
         with ThreadPoolExecutor(1) as executor:
@@ -128,7 +128,7 @@ class ChunkCountingPipeline:
     def __init__(self, clock: FakeClock) -> None:
         self.clock, self.calls = clock, []
 
-    def correct(self, segments, terms, observer=None):
+    def correct(self, segments, terms, observer=None, deadline=None):
         self.calls.append([s.id for s in segments])
         self.clock.now += 1.0
         return [SegmentResult(s.id, s.text, s.text + "!", 1.0, s.text + "!", [Edit(0, 0, "", "!", "test")],
@@ -277,7 +277,7 @@ def test_json_logs_carry_the_request_id():
 
 def test_unexpected_error_is_a_json_500_with_the_request_id():
     class Exploding:
-        def correct(self, segments, terms, observer=None):
+        def correct(self, segments, terms, observer=None, deadline=None):
             raise RuntimeError("boom")
 
     with client_with() as client:

@@ -8,6 +8,8 @@ tests. Every JSON operation in the schema, present or added later, is covered.
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -39,8 +41,12 @@ def _lifespan():
         yield
 
 
+# 40 examples per operation in the ordinary run; EC_SCHEMATHESIS_EXAMPLES=300 for the long one (README).
+EXAMPLES = int(os.environ.get("EC_SCHEMATHESIS_EXAMPLES", "40"))
+
+
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, derandomize=True,
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 def test_openapi_conformance(case):
     case.call_and_validate(checks=CHECKS)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from service.formats.offsets import map_offset
+from service.formats.offsets import OffsetMap
 from service.types import Edit
 
 # HTML-like tags (SRT and WebVTT), ASS override blocks that SRT files borrow ({\an8}, {\i1}), and character
@@ -101,21 +102,23 @@ class CueLayout:
         if corrected == self.plain:
             return list(self.lines)
         insertions: list[tuple[int, int, str]] = []
+        offsets = OffsetMap(edits)
         for anchor in self.anchors:
             sticks_to = "previous" if _is_closing(anchor.markup) else "next"
-            position = min(map_offset(anchor.offset, edits, sticks_to), len(corrected))
+            position = min(offsets(anchor.offset, sticks_to), len(corrected))
             insertions.append((position, anchor.order, anchor.markup))
         chars = list(corrected)
-        used: set[int] = set()
+        spaces = [i for i, ch in enumerate(corrected) if ch == " "]  # free spaces, in order
         for break_at in self.breaks:
-            target = map_offset(break_at, edits, "next")
-            spaces = [i for i, ch in enumerate(corrected) if ch == " " and i not in used]
+            target = offsets(break_at, "next")
             if not spaces:  # the correction joined the lines into one word: one line it is
                 continue
-            # The space nearest to where the break was (a respelled word may move it a character or two).
-            chosen = min(spaces, key=lambda i: (abs(i - target), i))
-            used.add(chosen)
-            chars[chosen] = "\n"
+            # The space nearest to where the break was (a respelled word may move it a character or two); of
+            # two as near, the earlier.
+            at = bisect_left(spaces, target)
+            nearest = [k for k in (at - 1, at) if 0 <= k < len(spaces)]
+            k = min(nearest, key=lambda k: (abs(spaces[k] - target), spaces[k]))
+            chars[spaces.pop(k)] = "\n"
         out: list[str] = []
         insertions.sort()
         k = 0

@@ -175,10 +175,25 @@ def write_subtitle(document: SubtitleDocument, cue_lines: list[list[str]], outpu
             text = vtt.content
         else:
             subtitles = [srt.Subtitle(i + 1, timedelta(seconds=c.start_in_seconds),
-                                      timedelta(seconds=c.end_in_seconds), "\n".join(c.lines))
+                                      timedelta(seconds=c.end_in_seconds), "\n".join(srt_lines(c.lines)))
                          for i, c in enumerate(vtt.captions)]
             text = srt.compose(subtitles, reindex=False)
     return text.replace("\n", document.eol) if document.eol != "\n" else text
+
+
+# WebVTT markup SRT does not have: voice (<v Bob>), class (<c.yellow>), language, ruby and timestamp tags.
+# SRT players would show them as text; the styling SRT shares (<i>, <b>, <u>) stays.
+_VTT_ONLY_TAG = re.compile(r"</?(?:v|c|lang|ruby|rt)(?:[.\s][^<>]*)?>|<\d{2,}:\d{2}(?::\d{2})?\.\d{3}>")
+
+
+def srt_lines(vtt_lines: list[str]) -> list[str]:
+    """A WebVTT cue's lines for an SRT file: WebVTT-only tags removed (a line left empty by that goes too)."""
+    out = []
+    for line in vtt_lines:
+        cleaned = _VTT_ONLY_TAG.sub("", line)
+        if cleaned.strip() or not line.strip():
+            out.append(cleaned)
+    return out
 
 
 def _vtt_time(seconds: float) -> str:

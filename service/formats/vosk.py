@@ -60,6 +60,7 @@ def apply_corrections(doc: Any, corrections: list[TextCorrection]) -> Any:
         best = _best(utterance)
         utterance["original_text"] = best.get("text", correction.original)
         utterance["edits"] = [edit_json(e) for e in correction.edits]
+        utterance["status"] = correction.status  # "timeout": the time budget left this one as it was
         if correction.changed:
             best["text"] = correction.text
         if best.get("result"):

@@ -3,7 +3,8 @@
 Evidence: a word's `probability` is its confidence; a segment's `avg_logprob` (mean token log-probability)
 becomes the segment confidence exp(avg_logprob); `no_speech_prob` passes through, so the pipeline leaves
 segments Whisper thinks are silence alone. The answer is the same document with corrected `text` (segments and
-top level), retimed `words`, and each segment's `edits` (offsets in that segment's `text` as sent).
+top level), retimed `words`, and each segment's `edits` (offsets in that segment's `text` as sent) and
+`status` (`corrected`, `unchanged`, `skipped_*`, or `timeout` when the time budget did not reach it).
 """
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ def apply_corrections(doc: dict[str, Any], corrections: list[TextCorrection]) ->
         trail = raw[len(raw.rstrip()):] if raw.strip() else ""
         segment["original_text"] = raw
         segment["edits"] = [edit_json(e, lead) for e in correction.edits]
+        segment["status"] = correction.status  # "timeout": the time budget left this segment as it was
         if correction.changed:
             segment["text"] = raw[:lead] + correction.text + trail
         if segment.get("words"):

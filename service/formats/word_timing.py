@@ -6,6 +6,7 @@ Words no edit touches keep their own text and times.
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -44,14 +45,27 @@ def locate_words(text: str, words: Sequence[TimedWord]) -> list[tuple[int, int]]
     return spans
 
 
-def _words_touched(edit: Edit, spans: list[tuple[int, int]]) -> list[int]:
-    touched = [i for i, (s, e) in enumerate(spans)
-               if (s < edit.end and e > edit.start) or (edit.start == edit.end and s <= edit.start <= e)]
-    if touched or not spans:
-        return touched
-    # An edit in the space between words (a space removed or added): it belongs with the word before it.
-    before = [i for i, (s, e) in enumerate(spans) if e <= edit.start]
-    return [before[-1] if before else 0]
+class _WordIndex:
+    """The words' spans with their starts and ends sorted (spans are in text order, so both are), for finding
+    the words an edit touches by bisection: O(log W) an edit instead of a scan of every word."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.spans = spans
+        self.starts = [s for s, _ in spans]
+        self.ends = [e for _, e in spans]
+
+    def touched(self, edit: Edit) -> list[int]:
+        spans = self.spans
+        # Candidates: words that do not end before the edit starts and do not start after it ends.
+        first = bisect_left(self.ends, edit.start)
+        last = bisect_right(self.starts, edit.end)
+        touched = [i for i in range(first, last)
+                   if (spans[i][0] < edit.end and spans[i][1] > edit.start)
+                   or (edit.start == edit.end and spans[i][0] <= edit.start <= spans[i][1])]
+        if touched or not spans:
+            return touched
+        before = bisect_right(self.ends, edit.start) - 1  # the last word ending at or before the edit
+        return [before if before >= 0 else 0]
 
 
 def _split_time(start: float | None, end: float | None, texts: list[str]) -> list[tuple[float | None, float | None]]:
@@ -72,23 +86,26 @@ def retime(original: str, words: Sequence[TimedWord], edits: Sequence[Edit]) -> 
     if not words:
         return []
     spans = locate_words(original, words)
+    index = _WordIndex(spans)
+    ordered = sorted(edits, key=lambda e: (e.start, e.end))
     groups: list[list[int]] = []  # [first word, last word], merged where they share a word
-    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
-        touched = _words_touched(edit, spans)
+    members: list[list[Edit]] = []  # the edits of each group
+    for edit in ordered:
+        touched = index.touched(edit)
         if not touched:
             continue
         lo, hi = min(touched), max(touched)
         if groups and lo <= groups[-1][1]:
             groups[-1][1] = max(groups[-1][1], hi)
+            members[-1].append(edit)
         else:
             groups.append([lo, hi])
+            members.append([edit])
     out: list[RetimedWord] = []
     next_word = 0
-    for lo, hi in groups:
+    for (lo, hi), inside in zip(groups, members):
         out.extend(RetimedWord(words[i].text, words[i].start, words[i].end, (i,)) for i in range(next_word, lo))
         region_start, region_end = spans[lo][0], spans[hi][1]
-        inside = [e for e in edits if (region_start <= e.start and e.end <= region_end)
-                  or any(i in _words_touched(e, spans) for i in range(lo, hi + 1))]
         region_start = min([region_start] + [e.start for e in inside])
         region_end = max([region_end] + [e.end for e in inside])
         shifted = [Edit(e.start - region_start, e.end - region_start, e.before, e.after, e.source, e.score)

@@ -1,0 +1,135 @@
+"""Kiwi and the caches: every cache is bounded by the memory it holds, not by its number of entries (a
+1,000-character segment's entry is a hundred times a short one's); the shared Kiwi memo is safe to use from
+several threads; calls into Kiwi are sliced so one request's big batch does not hold up another's."""
+from __future__ import annotations
+
+import gc
+import threading
+import tracemalloc
+
+from service import phonology
+from service.kiwi_lm import Analysis, Morpheme, _BatchMemo, analysis_bytes
+from service.phonology import text_cache
+
+
+def _analysis(text: str) -> Analysis:
+    """A stand-in for Kiwi's reading: one morpheme per character, as a long unspaced text gets."""
+    return Analysis(tuple(Morpheme(ch * 2, "NNG", i, i + 1, 0.0) for i, ch in enumerate(text)), -1.0)
+
+
+def _texts(n: int, length: int, salt: str = "") -> list[str]:
+    return [f"{salt}{i:06d}" + "가" * (length - 6 - len(salt)) for i in range(n)]
+
+
+def test_kiwi_memo_holds_at_most_its_bytes_measured():
+    limit = 2_000_000
+    texts = _texts(400, 1000)  # each entry ~330 kB: the memo can keep about six
+    gc.collect()
+    tracemalloc.start()
+    try:
+        memo = _BatchMemo(lambda batch: [_analysis(t) for t in batch], limit, analysis_bytes)
+        for start in range(0, len(texts), 8):
+            memo(texts[start:start + 8])
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert 0 < memo.bytes <= limit and 0 < len(memo) < 400
+    assert held <= limit * 1.25, held  # the estimate is honest about what the entries really hold
+
+
+def test_kiwi_memo_keeps_what_was_used_last_and_answers_the_same():
+    calls: list[str] = []
+
+    def compute(batch):
+        calls.extend(batch)
+        return [_analysis(t) for t in batch]
+
+    one_entry = analysis_bytes(_analysis("가" * 100)) + 400
+    memo = _BatchMemo(compute, 3 * one_entry, analysis_bytes)
+    a, b, c, d = _texts(4, 100)
+    first = memo([a, b, c])
+    memo([a])  # a is now the most recently used
+    memo([d])  # evicts b, the least recently used
+    calls.clear()
+    assert memo([a, c, d, b]) == [first[0], first[2], _analysis(d), first[1]]
+    assert calls == [b]
+
+
+def test_kiwi_memo_shared_by_threads_never_fails_a_lookup():
+    memo = _BatchMemo(lambda batch: [_analysis(t) for t in batch], 200_000, analysis_bytes)  # constant eviction
+    texts = _texts(64, 300)
+    errors: list[BaseException] = []
+
+    def hammer(offset: int) -> None:
+        try:
+            for round_ in range(200):
+                batch = [texts[(offset + round_ * 7 + k) % len(texts)] for k in range(5)]
+                assert memo(batch) == [_analysis(t) for t in batch]
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=hammer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert memo.bytes <= 200_000
+
+
+def test_text_cache_keeps_a_bounded_number_of_short_and_long_results():
+    calls: list[str] = []
+
+    @text_cache(short_entries=4, long_entries=2, short_chars=5, long_chars=20)
+    def shout(text: str) -> str:
+        calls.append(text)
+        return text.upper()
+
+    short_cache, long_cache = shout.caches
+    for word in ("a", "b", "c", "d", "e", "f"):
+        assert shout(word) == word.upper()
+    assert short_cache.cache_info().currsize == 4
+    for sentence in ("x" * 10, "y" * 10, "z" * 10):
+        shout(sentence)
+    assert long_cache.cache_info().currsize == 2
+    calls.clear()
+    huge = "w" * 21  # longer than anything cached: computed every time, never kept
+    shout(huge), shout(huge), shout("f"), shout("z" * 10)
+    assert calls == [huge, huge]
+
+
+def test_text_cache_memory_is_bounded_by_its_sizes_measured():
+    @text_cache(short_entries=2000, long_entries=20, short_chars=64, long_chars=2048)
+    def triple(text: str) -> str:
+        return text * 3  # a sound key runs about three jamo a syllable
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for text in _texts(5000, 64, "s") + _texts(100, 2048, "l"):
+            triple(text)
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    # Each short entry: the argument (64 characters, UCS-2) and its result (192), plus the cache's slot.
+    per_short = (74 + 128) + (74 + 384) + 150
+    per_long = (74 + 4096) + (74 + 12288) + 150
+    assert held <= 2000 * per_short + 20 * per_long, held
+
+
+def test_the_phonology_caches_are_bounded():
+    for function in (phonology.pronounce, phonology.sound_key, phonology.family_key):
+        short, long = function.caches
+        assert short.cache_info().maxsize <= 16384 and long.cache_info().maxsize <= 256
+    assert phonology.sound_key("방법을") == phonology.sound_key.__wrapped__("방법을")
+
+
+def test_kiwi_calls_are_sliced_by_characters_in_order():
+    from service.kiwi_lm import in_slices
+
+    texts = ["가" * 900, "나" * 900, "다" * 900, "라" * 3000, "마", "바"]
+    slices = list(in_slices(texts, max_chars=2000))
+    assert slices == [texts[0:2], texts[2:3], texts[3:4], texts[4:6]]  # a long text goes alone, whole
+    assert list(in_slices([])) == []
