@@ -67,16 +67,16 @@ class ScoreWeights(_Group):
     Fitted on whole benchmark files by `benchmarks/fit_weights.py` (a logistic regression of whether an edit
     is right); a positive weight speaks for an edit, a negative one against it."""
 
-    lm: float = 1.0
+    lm: float = Field(1.0, gt=0)
     term_own: float = 0.2417
     creates_unknown: float = -0.2536
     spacing_only: float = -0.75
-    source_nbest: float = 2.312
-    source_spelling: float = -0.0526
-    source_hotword: float = 0.0743
-    source_lexicon: float = -18.4097
+    source_nbest: float = -0.688
+    source_spelling: float = 2.9474
+    source_hotword: float = 3.0743
+    source_lexicon: float = -17.4097
     letters: float = 0.0
-    length_change: float = 8.4098
+    length_change: float = 12.4098
     letters_confidence: float = -4.9186
     letters_sure: float = 0.0
     votes_for: float = 12.612

@@ -34,13 +34,13 @@ def test_environment_overrides_the_file_which_overrides_the_defaults(tmp_path):
     (tmp_path / "ec_config.json").write_text(json.dumps({
         "GUARD_CER": 0.3, "GAIN_MARGIN": 5, "WEIGHTS": {"lm": 2.0}, "GENERATION": {"num_beams": 2}}))
     settings = load_settings({"EC_MODEL_DIR": str(tmp_path), "EC_GAIN_MARGIN": "4",
-                              "EC_WEIGHTS": '{"hotword": 8}', "EC_WEIGHTS__sound": "2.5"})
+                              "EC_WEIGHTS": '{"source_hotword": 8}', "EC_WEIGHTS__sound_distance": "-2.5"})
     assert settings.MODEL_DIR == str(tmp_path)
     assert settings.GUARD_CER == 0.3  # from the file
     assert settings.GAIN_MARGIN == 4.0  # the environment wins over the file
     # Groups merge key by key across the sources; the rest keep their defaults.
-    assert (settings.WEIGHTS.lm, settings.WEIGHTS.hotword, settings.WEIGHTS.sound) == (2.0, 8.0, 2.5)
-    assert settings.WEIGHTS.lexicon == ScoreWeights().lexicon
+    assert (settings.WEIGHTS.lm, settings.WEIGHTS.source_hotword, settings.WEIGHTS.sound_distance) == (2.0, 8.0, -2.5)
+    assert settings.WEIGHTS.source_lexicon == ScoreWeights().source_lexicon
     assert settings.GENERATION.num_beams == 2 and settings.GENERATION.num_beams != GenerationSettings().num_beams
     assert settings.REFINE_GUARD_CER == Settings.model_fields["REFINE_GUARD_CER"].default
 
@@ -77,9 +77,9 @@ def test_settings_are_frozen_and_overrides_are_validated():
     ("EC_DEVICE", "tpu", "one of auto, cpu, cuda"),
     ("EC_JSON_LOGS", "maybe", "true or false"),
     ("EC_LOG_LEVEL", "loud", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
-    ("EC_WEIGHTS", '{"hotword": -1}', "a number ≥ 0"),
+    ("EC_WEIGHTS", '{"mlm": -1}', "a number ≥ 0"),
     ("EC_WEIGHTS", "{not json", "a JSON object with some of the keys lm, "),
-    ("EC_WEIGHTS__sure_confidence", "1", "a number from 0 to 1 (ends excluded)"),
+    ("EC_WEIGHTS__lm", "0", "a number > 0"),
     ("EC_GENERATION__num_beams", "0", "an integer from 1 to 64"),
 ])
 def test_a_bad_value_is_one_line_naming_variable_value_and_what_is_allowed(variable, value, allowed):
@@ -104,8 +104,8 @@ def test_a_bad_config_file_names_the_file_and_the_key(tmp_path):
     config.write_text('{"GAURD_CER": 0.3}')
     with pytest.raises(ConfigError, match=r"GAURD_CER in .*ec_config.json is not a setting \(did you mean GUARD_CER\?\)"):
         load_settings({"EC_MODEL_DIR": str(tmp_path)})
-    config.write_text('{"WEIGHTS": {"hotword": "lots"}}')
-    with pytest.raises(ConfigError, match=r"WEIGHTS.hotword='lots' in .*ec_config.json: .*allowed: a number ≥ 0"):
+    config.write_text('{"WEIGHTS": {"mlm": "lots"}}')
+    with pytest.raises(ConfigError, match=r"WEIGHTS.mlm='lots' in .*ec_config.json: .*allowed: a number ≥ 0"):
         load_settings({"EC_MODEL_DIR": str(tmp_path)})
     config.write_text('{"GUARD_CER": 0.3,}')
     with pytest.raises(ConfigError, match=r"ec_config.json: not valid JSON"):
