@@ -68,28 +68,30 @@ class ScoreWeights(_Group):
     is right); a positive weight speaks for an edit, a negative one against it."""
 
     lm: float = Field(1.0, gt=0)
-    term_own: float = 0.2417
-    creates_unknown: float = -0.2536
+    term_own: float = 0.15
+    creates_unknown: float = -0.3614
     spacing_only: float = -0.75
-    source_nbest: float = -0.688
-    source_spelling: float = 2.9474
-    source_hotword: float = 3.0743
-    source_lexicon: float = -17.4097
+    source_nbest: float = -0.8614
+    source_spelling: float = 2.8325
+    source_hotword: float = 7.6736
+    source_lexicon: float = -10.7948
     letters: float = 0.0
-    length_change: float = 12.4098
-    letters_confidence: float = -4.9186
+    length_change: float = 7.5505
+    letters_confidence: float = -4.2069
     letters_sure: float = 0.0
-    votes_for: float = 12.612
-    votes_against: float = -8.9042
+    votes_for: float = 14.0347
+    votes_against: float = -10.3236
+    votes_believed_for: float = 5.8109
+    votes_believed_against: float = 0.0
     sound_distance: float = 0.0
-    pronounced: float = 3.2219
+    pronounced: float = 1.688
     nonword: float = 0.0
-    unknown: float = -1.8602
-    script_change: float = -1.6154
+    unknown: float = -1.0974
     typo_cost: float = 0.0
     rule_repair: float = 12.0
-    term_closeness: float = 23.8064
-    term_distance: float = -6.6288
+    term_closeness: float = 21.4516
+    term_common: float = -4.8106
+    term_distance: float = -5.7071
     seq2seq: float = Field(1.0, ge=0)
     mlm: float = Field(1.0, ge=0)
 

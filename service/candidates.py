@@ -31,6 +31,7 @@ from service.text_spans import eojeols
 from service.types import EditFacts, EditSource, Hypothesis, SpanEdit, SuspectSpan
 
 _NOUN_TAGS = ("NNG", "NNP", "NNB", "NR", "NP", "XSN")
+REPLACEMENT_CHARACTER = "\ufffd"
 # When two sources propose the same edit, the edit is named after the more specific one (a meeting term
 # the n-best list also offers is the term's doing).
 _SOURCE_PRIORITY: tuple[EditSource, ...] = ("hotword", "lexicon", "nbest", "spelling")
@@ -89,10 +90,11 @@ def propose(requests: Sequence[CandidateRequest], kiwi: KiwiToolkit, hotwords: T
             for slot_edits in fusion_edits(network):
                 proposals.add_all(slot_edits)
         particles = particle_positions(request.analysis.morphemes)
-        for index in (hotwords, lexicon):
-            for match in find_terms(request.text, index, particles.__contains__):
-                proposals.add(match.start, match.end, match.after, match.source,
-                              term_distance=match.distance, term_sounds=match.sounds, term_chars=len(match.term))
+        matches = [m for index in (hotwords, lexicon) for m in find_terms(request.text, index, particles.__contains__)]
+        common = common_words(kiwi, [m.term for m in matches])
+        for match in matches:
+            proposals.add(match.start, match.end, match.after, match.source, term_distance=match.distance,
+                          term_sounds=match.sounds, term_chars=len(match.term), term_common=match.term in common)
         reading_keys = []
         for reading in text_readings:
             reading_keys.append([proposals.add(start, end, after, "spelling", typo_cost=cost)
@@ -178,14 +180,19 @@ class _ProposalPool:
 
     def add(self, start: int, end: int, after: str, source: EditSource,
             **source_facts) -> tuple[int, int, str] | None:
-        """Pool one edit; its key (None when it changes nothing)."""
+        """Pool one edit; its key (None when it changes nothing or is no correction at all)."""
         text = self.facts.request.text
-        if text[start:end] == after:
-            return None
+        if text[start:end] == after or REPLACEMENT_CHARACTER in after:
+            return None  # a recogniser's broken bytes are never an alternative
         key = (start, end, after)
         known = self.edits.get(key)
         if known is None:
-            self.edits[key] = SpanEdit(start, end, after, source, self.facts(start, end, after, **source_facts))
+            facts = self.facts(start, end, after, **source_facts)
+            if facts.script_change and source not in ("hotword", "lexicon"):
+                # Another script for the same words (천 → 1000, 아이티 → IT) is a style, not a correction; only
+                # a meeting term may bring one in.
+                return None
+            self.edits[key] = SpanEdit(start, end, after, source, facts)
             return key
         merged = {name: value for name, value in source_facts.items() if value}
         # A repair another source also offers is no guess of Kiwi's typo model: its typo price goes.
@@ -225,7 +232,8 @@ def fusion_edits(network: ConfusionNetwork) -> list[list[tuple[int, int, str, di
         for alternative in slot.alternatives:
             after = (lead + alternative.text + trail) if alternative.text else ""
             edits.append((slot.start, slot.end, after,
-                          {"votes_for": alternative.share, "votes_against": slot.own_share}))
+                          {"votes_for": alternative.share, "votes_against": slot.own_share,
+                           "believed": network.believed}))
         per_slot.append(edits)
     return per_slot
 
@@ -353,6 +361,15 @@ def sound_alike_repairs(requests: Sequence[CandidateRequest], kiwi: KiwiToolkit,
         for _, spelled in sorted(words, reverse=True)[:limits.respellings]:
             repairs[r].append((start, end, lead + spelled + trail))
     return repairs
+
+
+def common_words(kiwi: KiwiToolkit, terms: list[str]) -> set[str]:
+    """The terms Kiwi knows as one ordinary word (a noun it does not take for a name or an unknown form): a
+    recogniser knows them too, so it mishears them less often than the names and jargon terms are there for."""
+    unique = list(dict.fromkeys(terms))
+    return {term for term, reading in zip(unique, kiwi.analyze(unique))
+            if len(reading.morphemes) == 1 and not reading.morphemes[0].oov
+            and reading.morphemes[0].tag in ("NNG", "MAG")}
 
 
 def rule_repairs(text: str) -> list[tuple[int, int, str]]:

@@ -45,6 +45,7 @@ class ConfusionNetwork:
     text: str
     slots: tuple[Slot, ...]
     choices: tuple[tuple[str, ...], ...]  # per alternative hypothesis, what it says in each slot (`content`)
+    believed: bool = False  # the shares come from beliefs the recogniser sent (confidences or scores)
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def hypothesis_weights(hypotheses: Sequence[Hypothesis], centrality: float = 0.0
         return []
     if all(h.confidence is not None for h in hypotheses):
         raw = [max(h.confidence, 1e-3) for h in hypotheses]  # type: ignore[arg-type]
-    elif all(h.score is not None for h in hypotheses):
+    elif beliefs_sent(hypotheses):
         top = max(h.score for h in hypotheses)  # type: ignore[type-var]
         raw = [math.exp(max(-30.0, h.score - top)) for h in hypotheses]  # type: ignore[operator]
     elif centrality and len(hypotheses) > 2:
@@ -188,7 +189,12 @@ def build_network(first: Hypothesis, hypotheses: Sequence[Hypothesis], centralit
                         key=lambda item: (-item[1], item[0]))
         alternatives = tuple(Alternative(spelled[said][1] if said else "", share) for said, share in others)
         slots.append(Slot(word.start, word.end, tally[letters], alternatives))
-    return ConfusionNetwork(text, tuple(slots), tuple(choices))
+    return ConfusionNetwork(text, tuple(slots), tuple(choices), beliefs_sent([first] + voters))
+
+
+def beliefs_sent(hypotheses: Sequence[Hypothesis]) -> bool:
+    """Whether the recogniser said how much it believed each hypothesis (else agreement is the belief)."""
+    return all(h.confidence is not None for h in hypotheses) or all(h.score is not None for h in hypotheses)
 
 
 def is_filler(hypothesis: str, better: Sequence[str]) -> bool:

@@ -65,9 +65,10 @@ def edit_features(source: EditSource, facts: EditFacts) -> dict[str, float]:
       non-word's confidence does not count (a non-word is never right, however sure the recogniser was);
     - letters added or removed: the language model's score falls with every word, so without a price per
       letter it would favour dropping words the recogniser heard;
-    - the share of the hypotheses' belief for the new letters and for the replaced ones;
+    - the share of the hypotheses' belief for the new letters and for the replaced ones (apart when the
+      recogniser sent those beliefs and when they come from agreement alone);
     - how far the two sound apart, and whether they sound the same (a respelling of what was heard);
-    - what is replaced: a non-word, an unknown form; letters of another script (일만 → 1만 is a style);
+    - what is replaced: a non-word, an unknown form;
     - a term's closeness in sound to what it replaces; Kiwi's typo cost; a repair by rule of what can only
       be a non-word (a particle made to agree with its noun, an ending spelled by ear, jamo apart).
     A change of spacing alone is one flat feature of its own.
@@ -83,15 +84,17 @@ def edit_features(source: EditSource, facts: EditFacts) -> dict[str, float]:
         excess = math.log(p / (1.0 - p)) - math.log(SURE_CONFIDENCE / (1.0 - SURE_CONFIDENCE))
         features["letters_confidence"] = letters * p
         features["letters_sure"] = letters * max(0.0, excess)
-    features.update(votes_for=facts.votes_for, votes_against=facts.votes_against,
-                    sound_distance=facts.sound_distance, pronounced=float(facts.pronounced),
+    # Shares from the recogniser's own beliefs and shares from agreement alone are calibrated apart.
+    votes = "votes_believed" if facts.believed else "votes"
+    features.update({f"{votes}_for": facts.votes_for, f"{votes}_against": facts.votes_against})
+    features.update(sound_distance=facts.sound_distance, pronounced=float(facts.pronounced),
                     nonword=float(facts.nonword), unknown=float(facts.unknown),
-                    script_change=float(facts.script_change and not is_term),
                     typo_cost=facts.typo_cost, rule_repair=float(facts.rule_repair))
     if is_term:
         assert facts.term_distance is not None
         features["term_closeness"] = 1.0 - facts.term_distance / max(facts.term_sounds, 1)
         features["term_distance"] = facts.term_distance
+        features["term_common"] = float(facts.term_common)
     return features
 
 

@@ -70,9 +70,11 @@ class EditFacts:
     sound_distance: float = 0.0  # how far apart the two sound, in jamo edits
     votes_for: float = 0.0  # share of the hypotheses' belief that carries the new letters here
     votes_against: float = 0.0  # share that carries the replaced letters
+    believed: bool = False  # those shares come from beliefs the recogniser sent, not from agreement
     term_distance: float | None = None  # a term's sound distance from the stretch it replaces
     term_sounds: int = 0  # the term's length in sounds (jamo)
     term_chars: int = 0  # the term's length in characters: `after` starts with the term
+    term_common: bool = False  # the term is an ordinary word Kiwi knows (not a name or jargon)
     typo_cost: float = 0.0  # Kiwi's cost for the spelling repair
     rule_repair: bool = False  # a repair by rule of a non-word: particle agreement, an ending, jamo apart
 
