@@ -73,7 +73,7 @@ class ScoreWeights(_Group):
     spacing_only: float = -0.75
     source_nbest: float = -0.8614
     source_spelling: float = 2.8325
-    source_hotword: float = 7.6736
+    source_hotword: float = 11.7
     source_lexicon: float = -10.7948
     letters: float = 0.0
     length_change: float = 7.5505
@@ -141,7 +141,7 @@ class Settings(BaseSettings):
     LEXICON_MAX_DISTANCE: Fraction = 0.34
     LOW_CONFIDENCE: Fraction = 0.7
     SPELLING_READINGS: int = Field(2, ge=1)
-    RERANK_ROUNDS: int = Field(4, ge=0, le=16)  # edits the reranker may add one after another
+    RERANK_ROUNDS: int = Field(6, ge=0, le=16)  # edits the reranker may add one after another
     MAX_PROPOSALS: int = Field(48, ge=1, le=512)  # span edits per segment the reranker weighs
     FUSION_CENTRALITY: float = Field(8.0, ge=0)  # how much agreement with the others weighs a hypothesis
     RESPELL_DOUBT: Fraction = 0.3  # eojeols at least this doubtful (or no word) are respelled by their sound

@@ -303,6 +303,11 @@ def spelling_repairs(text: str, reading: Analysis, join) -> list[tuple[int, int,
             continue  # a reading that runs across a space is not a repair of this eojeol alone
         repaired = [i for i, m in enumerate(inside) if m.typo_cost]
         first, last = max(0, repaired[0] - 1), min(len(inside) - 1, repaired[-1] + 1)
+        # Morphemes that share a syllable (시키 + 어 in 시켜) are rejoined together or not at all.
+        while first > 0 and inside[first - 1].end > inside[first].start:
+            first -= 1
+        while last + 1 < len(inside) and inside[last + 1].start < inside[last].end:
+            last += 1
         if last + 1 < len(inside) and is_case_particle(inside[last + 1].form):
             last += 1  # the particle after a respelled noun is rejoined too, so that it agrees (회의를)
         head, tail = text[word.start:inside[first].start], text[inside[last].end:word.end]

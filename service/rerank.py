@@ -176,7 +176,9 @@ def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Anal
             singles = [tuple(sorted(search.chosen + (i,))) for i in range(len(edits))
                        if search.compatible(i, search.chosen)]
             bundles = [b for b in search.item.proposals.bundles if not search.chosen] if round_number == 0 else []
-            options.append(list(dict.fromkeys(singles + [tuple(sorted(b)) for b in bundles])))
+            # An edit taken with a bundle may be dropped again (a hypothesis is right in most places, not all).
+            dropped = [tuple(c for c in search.chosen if c != i) for i in search.chosen] if len(search.chosen) > 1 else []
+            options.append(list(dict.fromkeys(singles + [tuple(sorted(b)) for b in bundles] + dropped)))
         if not any(options):
             break
         language = _language(searches, options, analyze, scorers, weights)
@@ -187,7 +189,9 @@ def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Anal
             totals = [lm + sum(search.evidences[i] for i in choice) for choice, lm in zip(choices, scores)]
             best = max(range(len(choices)), key=lambda k: totals[k])
             needed = margin if not search.chosen or step_margin is None else step_margin
-            if totals[best] - search.score >= needed:
+            if len(choices[best]) < len(search.chosen):
+                needed = 0.0  # dropping an edit needs only to help
+            if totals[best] - search.score >= needed and totals[best] > search.score:
                 search.chosen, search.score = choices[best], totals[best]
             else:
                 search.open = False

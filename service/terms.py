@@ -163,6 +163,8 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
                 start, stop = positions[first], positions[first + size - 1] + 1
                 if any(start < e and s < stop for s, e in present):
                     continue
+                if start > 0 and not text[start - 1].isspace() and any(ch.isspace() for ch in text[start:stop]):
+                    continue  # a term split over two eojeols begins one (쿠버 네티스), not the middle of one
                 match = _rewrite(text, start, stop, size, term_id, distance, index, particle_follows)
                 if match is not None:
                     best.setdefault(term_id, []).append(match)
