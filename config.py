@@ -68,30 +68,30 @@ class ScoreWeights(_Group):
     is right); a positive weight speaks for an edit, a negative one against it."""
 
     lm: float = Field(1.0, gt=0)
-    term_own: float = 0.15
-    creates_unknown: float = -0.3614
+    term_own: float = 0.1378
+    creates_unknown: float = -0.1378
     spacing_only: float = -0.75
-    source_nbest: float = -0.8614
-    source_spelling: float = 2.8325
+    source_nbest: float = -0.8132
+    source_spelling: float = 2.3251
     source_hotword: float = 11.7
-    source_lexicon: float = -10.7948
+    source_lexicon: float = -9.5979
     letters: float = 0.0
-    length_change: float = 7.5505
-    letters_confidence: float = -4.2069
+    length_change: float = 7.5937
+    letters_confidence: float = -4.3811
     letters_sure: float = 0.0
-    votes_for: float = 14.0347
-    votes_against: float = -10.3236
-    votes_believed_for: float = 5.8109
+    votes_for: float = 13.7708
+    votes_against: float = -10.0279
+    votes_believed_for: float = 1.5034
     votes_believed_against: float = 0.0
     sound_distance: float = 0.0
-    pronounced: float = 1.688
+    pronounced: float = 1.9318
     nonword: float = 0.0
-    unknown: float = -1.0974
+    unknown: float = -0.9989
     typo_cost: float = 0.0
     rule_repair: float = 12.0
-    term_closeness: float = 21.4516
-    term_common: float = -4.8106
-    term_distance: float = -5.7071
+    term_closeness: float = 21.6764
+    term_common: float = -5.9157
+    term_distance: float = -5.3142
     seq2seq: float = Field(1.0, ge=0)
     mlm: float = Field(1.0, ge=0)
 

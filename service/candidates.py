@@ -22,7 +22,7 @@ from rapidfuzz.distance import Levenshtein
 from service.fusion import ConfusionNetwork, build_network, content
 from service.kiwi_lm import Analysis, KiwiToolkit
 from service.particles import agree, is_case_particle, particle_positions, particle_tag
-from service.phonology import sound_distance
+from service.phonology import compose, decompose, sound_distance
 from service.spelling import compose_loose_jamo, respell_ending, sound_alike_spellings
 from service.suspects import is_nonword
 from service.terms import TermIndex, find_terms
@@ -113,7 +113,7 @@ def propose(requests: Sequence[CandidateRequest], kiwi: KiwiToolkit, hotwords: T
         # apart, an ending spelled by ear.
         for start, end, after in agreement_repairs(request.text, request.analysis):
             proposals.add(start, end, after, "spelling", rule_repair=True, nonword=True)
-        for start, end, after in rule_repairs(request.text):
+        for start, end, after in rule_repairs(request.text) + split_ending_repairs(request.text, request.analysis):
             proposals.add(start, end, after, "spelling", rule_repair=True, nonword=True)
         candidate_set = proposals.finish(limits.max_edits)
         # Each Kiwi reading's repairs belong together (a sentence spelled by ear has several), as does each
@@ -365,6 +365,33 @@ def sound_alike_repairs(requests: Sequence[CandidateRequest], kiwi: KiwiToolkit,
                  and not is_nonword(list(readings[v].morphemes))]
         for _, spelled in sorted(words, reverse=True)[:limits.respellings]:
             repairs[r].append((start, end, lead + spelled + trail))
+    return repairs
+
+
+# The polite imperative and its kin attach to a verb's stem; after an adnominal -ㄹ/-을 they are no Korean.
+_STEM_ENDINGS = ("세요", "셔요", "십시오", "시죠")
+
+
+def split_ending_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, str]]:
+    """An ending heard as a word of its own after an adnominal -ㄹ (생각할 세요, 입을 세요): joined to its
+    stem as it is written (생각하세요, 입으세요)."""
+    repairs = []
+    words = eojeols(text)
+    for before, word in zip(words, words[1:]):
+        if not word.text.startswith(_STEM_ENDINGS):
+            continue
+        last = [m for m in analysis.morphemes if before.start <= m.start < before.end]
+        if not last or last[-1].tag != "ETM" or last[-1].end != before.end or last[-1].form not in ("ᆯ", "을"):
+            continue
+        stem = before.text
+        if last[-1].form == "을" and stem.endswith("을"):
+            stem = stem[:-1] + "으"
+        else:
+            syllable = decompose(stem[-1])
+            if syllable is None or syllable.coda != "ㄹ":
+                continue
+            stem = stem[:-1] + compose(syllable.onset, syllable.vowel)
+        repairs.append((before.start, word.end, stem + word.text))
     return repairs
 
 

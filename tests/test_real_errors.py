@@ -121,6 +121,7 @@ def test_an_ordinary_right_word_is_left_alone_beside_a_similar_hotword(pipeline,
     ("자료를 모두 공유하겠슴니다", "공유하겠습니다"),  # the ending spelled as it is said
     ("세 가지을 미리 준비했어요", "가지를"),          # a particle that disagrees with its noun
     ("오ㄹ해 목표를 같이 정했어요", "올해"),          # jamo written apart
+    ("서류를 천천히 확인할 세요", "확인하세요"),       # an ending heard as a word of its own
 ])
 def test_a_non_word_is_repaired_even_when_the_recogniser_was_sure(pipeline, text, repaired):
     [result] = pipeline.correct([_sure(text)], TermLists())
