@@ -84,7 +84,7 @@ class ScoreWeights(_Group):
     votes_believed_for: float = 1.5034
     votes_believed_against: float = 0.0
     sound_distance: float = 0.0
-    pronounced: float = 1.9318
+    pronounced: float = 3.93
     nonword: float = 0.0
     unknown: float = -0.9989
     typo_cost: float = 0.0

@@ -72,11 +72,16 @@ def spelled_by_ear_definitions(cost: float = 1.0) -> list[TypoDefinition]:
 
 def respell_ending(word: str) -> str:
     """The formal ending spelled as it is written, where the eojeol ends in it spelled by ear
-    (시작하겠읍니다 → 시작하겠습니다, 공유하겠슴다 → 공유하겠습니다)."""
+    (시작하겠읍니다 → 시작하겠습니다, 공유하겠슴다 → 공유하겠습니다, 보내면됨니다 → 보내면됩니다: the -ㅂ니다
+    ending is always said -ㅁ니다)."""
     core = word.rstrip(NON_WORD_MARKS)
     for heard, spelled in _ENDING_SPELLINGS:
         if core.endswith(heard) and len(core) > len(heard):
             return core[: -len(heard)] + spelled + word[len(core):]
+    if core.endswith(("니다", "니까")) and len(core) > 2:
+        said = decompose(core[-3])
+        if said is not None and said.coda == "ㅁ":
+            return core[:-3] + compose(said.onset, said.vowel, "ㅂ") + core[-2:] + word[len(core):]
     return word
 
 
