@@ -25,8 +25,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks.dev_benchmark import case_cer, cer_norm, load_cases  # noqa: E402
-from benchmarks.tune_weights import DATA, GOALS, half_of  # noqa: E402
+from benchmarks.dev_benchmark import case_cer, cer_norm  # noqa: E402
+from benchmarks.tune_weights import GOALS, cases_of, half_of  # noqa: E402
 
 FIXED = ("seq2seq", "mlm")  # the neural scorers' weights: not fitted here (no weights to load)
 # What each fact must say, whatever the data's accidents: +1 only ever for an edit, -1 only ever against it.
@@ -52,7 +52,7 @@ def rows_of(files: list[str], limit: int | None) -> tuple[list[dict[str, float]]
     kiwi = pipeline.resources.kiwi
     features, deltas, halves = [], [], []
     for name in files:
-        for case in load_cases(DATA / f"{name}.jsonl", limit):
+        for case in cases_of(name, limit):
             body = CorrectionRequest.model_validate(case.request)
             work = pipeline._admit(body.segments[0].to_input())
             if work.status is not None:

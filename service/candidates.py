@@ -350,7 +350,7 @@ def sound_alike_repairs(requests: Sequence[CandidateRequest], kiwi: KiwiToolkit,
     asked: list[tuple[int, int, int, str, str, str]] = []  # request, start, end, lead, trail, written core
     for r, request in enumerate(requests):
         for span in request.suspects:
-            if span.nonword or span.unknown or span.doubt >= limits.respell_doubt:
+            if span.nonword or span.doubt >= limits.respell_doubt:
                 lead, trail = _marks_around(span.text)
                 core = span.text[len(lead):len(span.text) - len(trail)]
                 asked.append((r, span.start, span.end, lead, trail, core))
