@@ -32,6 +32,14 @@ from service.types import EditFacts, EditSource, Hypothesis, SpanEdit, SuspectSp
 
 _NOUN_TAGS = ("NNG", "NNP", "NNB", "NR", "NP", "XSN")
 REPLACEMENT_CHARACTER = "\ufffd"
+# Segments whose Kiwi work is batched together between two looks at the clock, in characters.
+CHUNK_CHARS = 2000
+# Texts longer than this get fewer edits weighed (`weighable_edits`), but never fewer than MIN_WEIGHED_EDITS.
+LONG_TEXT = 200
+MIN_WEIGHED_EDITS = 8
+# Eojeols of one segment respelled by their sound at most (the most doubtful first): a long garbled segment
+# must not cost thousands of Kiwi readings.
+MAX_RESPELLED_EOJEOLS = 24
 # When two sources propose the same edit, the edit is named after the more specific one (a meeting term
 # the n-best list also offers is the term's doing).
 _SOURCE_PRIORITY: tuple[EditSource, ...] = ("hotword", "lexicon", "nbest", "spelling")
@@ -69,7 +77,44 @@ class ProposalLimits:
 def propose(requests: Sequence[CandidateRequest], kiwi: KiwiToolkit, hotwords: TermIndex, lexicon: TermIndex,
             limits: ProposalLimits = ProposalLimits(),
             still_in_time: Callable[[], bool] = lambda: True) -> list[CandidateSet | None]:
-    """Every segment's proposals; None for a segment reached after `still_in_time()` turned false."""
+    """Every segment's proposals; None for a segment reached after `still_in_time()` turned false.
+
+    Segments go through Kiwi in groups of about `CHUNK_CHARS` characters (Kiwi's batches keep its threads
+    busy), and the time is checked before every group and every segment.
+    """
+    sets: list[CandidateSet | None] = []
+    for chunk in _chunks(requests):
+        if not still_in_time():
+            sets.extend([None] * len(chunk))
+            continue
+        sets.extend(_propose_chunk(chunk, kiwi, hotwords, lexicon, limits, still_in_time))
+    return sets
+
+
+def weighable_edits(max_edits: int, text_length: int) -> int:
+    """How many edits the reranker may weigh for a text this long: every option it scores is one language-
+    model reading of the whole text, so a long text gets fewer (its reranking costs no more than a short
+    one's, about `max_edits` readings of `LONG_TEXT` characters a round)."""
+    if text_length <= LONG_TEXT:
+        return max_edits
+    return max(MIN_WEIGHED_EDITS, max_edits * LONG_TEXT // text_length)
+
+
+def _chunks(requests: Sequence[CandidateRequest]) -> list[list[CandidateRequest]]:
+    chunks: list[list[CandidateRequest]] = [[]]
+    size = 0
+    for request in requests:
+        if chunks[-1] and size + len(request.text) > CHUNK_CHARS:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(request)
+        size += len(request.text)
+    return [c for c in chunks if c]
+
+
+def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords: TermIndex,
+                   lexicon: TermIndex, limits: ProposalLimits,
+                   still_in_time: Callable[[], bool]) -> list[CandidateSet | None]:
     readings = kiwi.typo_readings([r.text for r in requests], top_n=limits.spelling_readings)
     # Kiwi's typo search has one cost budget per text, so a sentence spelled by ear all through gets only
     # its cheapest repairs from a reading of the whole; each eojeol is also read in a window of its
@@ -115,7 +160,7 @@ def propose(requests: Sequence[CandidateRequest], kiwi: KiwiToolkit, hotwords: T
             proposals.add(start, end, after, "spelling", rule_repair=True, nonword=True)
         for start, end, after in rule_repairs(request.text) + split_ending_repairs(request.text, request.analysis):
             proposals.add(start, end, after, "spelling", rule_repair=True, nonword=True)
-        candidate_set = proposals.finish(limits.max_edits)
+        candidate_set = proposals.finish(weighable_edits(limits.max_edits, len(request.text)))
         # Each Kiwi reading's repairs belong together (a sentence spelled by ear has several), as does each
         # hypothesis and the consensus.
         candidate_set.bundles = proposals.bundles(candidate_set, reading_keys)
@@ -349,11 +394,12 @@ def sound_alike_repairs(requests: Sequence[CandidateRequest], kiwi: KiwiToolkit,
     (the best `limits.respellings` of them). One Kiwi call for the whole batch."""
     asked: list[tuple[int, int, int, str, str, str]] = []  # request, start, end, lead, trail, written core
     for r, request in enumerate(requests):
-        for span in request.suspects:
-            if span.nonword or span.doubt >= limits.respell_doubt:
-                lead, trail = _marks_around(span.text)
-                core = span.text[len(lead):len(span.text) - len(trail)]
-                asked.append((r, span.start, span.end, lead, trail, core))
+        doubtful = [s for s in request.suspects if s.nonword or s.doubt >= limits.respell_doubt]
+        doubtful.sort(key=lambda s: (not s.nonword, -s.doubt, s.start))
+        for span in doubtful[:MAX_RESPELLED_EOJEOLS]:
+            lead, trail = _marks_around(span.text)
+            core = span.text[len(lead):len(span.text) - len(trail)]
+            asked.append((r, span.start, span.end, lead, trail, core))
     variants = [sound_alike_spellings(core, 24) for *_, core in asked]
     texts = list(dict.fromkeys([core for *_, core in asked] + [v for vs in variants for v in vs]))
     readings = dict(zip(texts, kiwi.analyze(texts)))

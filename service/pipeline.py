@@ -72,7 +72,7 @@ class CorrectionPipeline:
                 self._propose(active, terms, clock)
             active = clock.expire(active)
             with timer("rerank"):
-                self._rerank(active)
+                self._rerank(active, clock)
             with timer("guard"):
                 self._guard_rerank(active)
             active = clock.expire(active)
@@ -124,10 +124,11 @@ class CorrectionPipeline:
             work.proposals = proposals
 
     # -- 3. rerank ------------------------------------------------------------------------------------
-    def _rerank(self, works: list[SegmentWork]) -> None:
+    def _rerank(self, works: list[SegmentWork], clock: "_Deadline") -> None:
         items = [RerankItem(w.text, w.proposals) for w in works]
         outcomes = rerank(items, self.resources.kiwi.analyze, self.resources.scorers, self.settings.WEIGHTS,
-                          self.settings.GAIN_MARGIN, self.settings.RERANK_ROUNDS, self.settings.STEP_MARGIN)
+                          self.settings.GAIN_MARGIN, self.settings.RERANK_ROUNDS, self.settings.STEP_MARGIN,
+                          clock.in_time)
         for work, outcome in zip(works, outcomes):
             work.picked, work.picked_edits, work.gain = outcome.text, outcome.edits, outcome.gain
             work.term_spans = outcome.term_spans

@@ -156,8 +156,10 @@ def _unknowns(reading: Analysis, start: int, end: int) -> int:
 
 def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Analysis]],
            scorers: Sequence[SentenceScorer], weights: ScoreWeights, margin: float,
-           rounds: int, step_margin: float | None = None) -> list[RerankOutcome]:
-    """Choose each item's edits (batched: one language-model call per round for all items)."""
+           rounds: int, step_margin: float | None = None,
+           still_in_time: Callable[[], bool] = lambda: True) -> list[RerankOutcome]:
+    """Choose each item's edits (batched: one language-model call per round for all items). Out of time,
+    the search stops after the round it is in: what it chose so far stands."""
     searches = [_Search(item, [evidence(e.source, e.facts, weights) for e in item.proposals.edits])
                 for item in items]
     readings = analyze([s.item.text for s in searches])
@@ -167,6 +169,8 @@ def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Anal
     for search, (score,) in zip(searches, baselines):
         search.baseline = search.score = score
     for round_number in range(rounds):
+        if round_number and not still_in_time():
+            break
         options: list[list[tuple[int, ...]]] = []
         for search in searches:
             if not search.open:
