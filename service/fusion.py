@@ -16,9 +16,9 @@ from typing import Sequence
 
 from rapidfuzz.distance import Levenshtein
 
-from service.text import NON_WORD_MARKS, strip_punctuation
+from service.text import NON_WORD_MARKS, marks_around, strip_punctuation
 from service.text_spans import eojeols
-from service.types import Hypothesis
+from service.types import Hypothesis, SpanEdit
 
 
 @dataclass(frozen=True)
@@ -229,3 +229,43 @@ def fusion_voters(text: str, nbest: Sequence[Hypothesis], segment_confidence: fl
             kept.append(Hypothesis(candidate, hypothesis.rank, hypothesis.score, hypothesis.confidence,
                                    hypothesis.source))
     return first, kept
+
+
+# --- the network's edits ------------------------------------------------------------------------------
+
+def fusion_edits(network: ConfusionNetwork) -> list[list[tuple[int, int, str, dict]]]:
+    """Per slot, the alternatives the other hypotheses put there, with the text's own marks kept around them."""
+    per_slot = []
+    text = network.text
+    for slot in network.slots:
+        own = text[slot.start:slot.end]
+        lead, trail = marks_around(own)
+        edits = []
+        for alternative in slot.alternatives:
+            after = (lead + alternative.text + trail) if alternative.text else ""
+            edits.append((slot.start, slot.end, after,
+                          {"votes_for": alternative.share, "votes_against": slot.own_share,
+                           "believed": network.believed}))
+        per_slot.append(edits)
+    return per_slot
+
+
+def fusion_bundles(network: ConfusionNetwork, text: str, edits: list[SpanEdit]) -> list[tuple[int, ...]]:
+    """Each alternative hypothesis as a bundle of the slot edits it makes, and the consensus: in every slot,
+    the alternative the hypotheses believe more than the text's own letters."""
+    by_slot_content: dict[tuple[int, str], int] = {}
+    for i, edit in enumerate(edits):
+        if edit.source == "nbest" or edit.facts.votes_for:
+            by_slot_content.setdefault((edit.start, content(edit.after)), i)
+    bundles: list[tuple[int, ...]] = []
+    for choices in network.choices:
+        bundle = tuple(i for slot, said in zip(network.slots, choices)
+                       if (i := by_slot_content.get((slot.start, said))) is not None)
+        if bundle:
+            bundles.append(bundle)
+    consensus = tuple(i for slot in network.slots if slot.alternatives
+                      and slot.alternatives[0].share > slot.own_share
+                      and (i := by_slot_content.get((slot.start, content(slot.alternatives[0].text)))) is not None)
+    if consensus:
+        bundles.append(consensus)
+    return list(dict.fromkeys(b for b in bundles if len(b) > 1))

@@ -54,6 +54,16 @@ def scripts(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def marks_around(word: str) -> tuple[str, str]:
+    """The marks a word is wrapped in ('"회의를,' → ('"', ',')): what a rewrite of the word keeps."""
+    stripped = strip_punctuation(word)
+    if not stripped:
+        return "", ""
+    first = word.find(stripped.split()[0][0])
+    last = word.rfind(stripped.split()[-1][-1])
+    return word[:first], word[last + 1:]
+
+
 def collapse_whitespace(text: str) -> str:
     """Single spaces, none before a sentence mark."""
     return _SPACE_BEFORE_MARK.sub(r"\1", " ".join(text.split()))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.candidates import agreement_repairs, spelling_repairs
+from service.repairs import agreement_repairs, spelling_repairs
 from service.evidence import char_confidences
 from service.guard import guard
 from service.kiwi_lm import KiwiToolkit

@@ -1,0 +1,167 @@
+"""Repairs of what the recogniser spelled by ear, and of what can only be a non-word (the spelling source of
+the candidate stage, `service/candidates.py`):
+
+- Kiwi's readings with the sound rules reversed as typos (`service/spelling.py`), of the whole text and of
+  every eojeol in a window of its neighbours (`spelling_repairs`, `eojeol_windows`);
+- doubtful eojeols respelled as they sound, kept where Kiwi reads the respelling as words (`sound_alike_repairs`);
+- rules: a case particle made to agree with its noun (`agreement_repairs`), jamo composed and the formal ending
+  respelled (`rule_repairs`), an ending heard as a word of its own joined to its stem (`split_ending_repairs`).
+
+Each returns (start, end, replacement[, typo cost]) in the text's own offsets.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+from service.kiwi_lm import Analysis, KiwiToolkit
+from service.particles import agree, is_case_particle, particle_positions, particle_tag
+from service.phonology import compose, decompose
+from service.spelling import compose_loose_jamo, respell_ending, sound_alike_spellings
+from service.suspects import is_nonword
+from service.text import compact, marks_around
+from service.text_spans import eojeols
+from service.types import SuspectSpan
+
+_NOUN_TAGS = ("NNG", "NNP", "NNB", "NR", "NP", "XSN")
+# Eojeols of one segment respelled by their sound at most (the most doubtful first): a long garbled segment
+# must not cost thousands of Kiwi readings.
+MAX_RESPELLED_EOJEOLS = 24
+
+
+@dataclass(frozen=True)
+class EojeolWindow:
+    """One eojeol with its neighbours: `text` starts at `offset` of the sentence; the eojeol itself is
+    text[center[0]:center[1]]."""
+
+    text: str
+    offset: int
+    center: tuple[int, int]
+
+
+def eojeol_windows(text: str) -> list[EojeolWindow]:
+    words = eojeols(text)
+    windows = []
+    for i, word in enumerate(words):
+        first, last = words[max(0, i - 1)], words[min(len(words) - 1, i + 1)]
+        windows.append(EojeolWindow(text[first.start:last.end], first.start,
+                                    (word.start - first.start, word.end - first.start)))
+    return windows
+
+
+def spelling_repairs(text: str, reading: Analysis, join) -> list[tuple[int, int, str, float]]:
+    """One repair per eojeol in which Kiwi undid a typo, with its typo cost. Only the repaired morphemes and
+    their neighbours are rejoined; the rest of the eojeol stays as written (joining all of it would also
+    contract what was right: 되었으나 → 됐으나)."""
+    repairs = []
+    for word in eojeols(text):
+        inside = [m for m in reading.morphemes if m.start < word.end and m.end > word.start]
+        if not inside or all(m.typo_cost == 0 for m in inside):
+            continue
+        if inside[0].start < word.start or inside[-1].end > word.end:
+            continue  # a reading that runs across a space is not a repair of this eojeol alone
+        repaired = [i for i, m in enumerate(inside) if m.typo_cost]
+        first, last = max(0, repaired[0] - 1), min(len(inside) - 1, repaired[-1] + 1)
+        # Morphemes that share a syllable (시키 + 어 in 시켜) are rejoined together or not at all.
+        while first > 0 and inside[first - 1].end > inside[first].start:
+            first -= 1
+        while last + 1 < len(inside) and inside[last + 1].start < inside[last].end:
+            last += 1
+        if last + 1 < len(inside) and is_case_particle(inside[last + 1].form):
+            last += 1  # the particle after a respelled noun is rejoined too, so that it agrees (회의를)
+        head, tail = text[word.start:inside[first].start], text[inside[last].end:word.end]
+        # A particle Kiwi misread as a noun is joined as the particle it is: Kiwi's join picks its form.
+        rejoined = [replace(m, tag=particle_tag(m.form, m.tag, i > 0 and inside[i - 1].tag.startswith(_NOUN_TAGS)))
+                    for i, m in enumerate(inside[first:last + 1], first)]
+        # Kiwi's join may space the morphemes apart; the respelling keeps the speaker's spacing (spacing is
+        # the refine stage's business, and a split like 회의 을 is not a repair).
+        rebuilt = compact(head + join(rejoined) + tail)
+        if rebuilt != word.text:
+            repairs.append((word.start, word.end, rebuilt, sum(m.typo_cost for m in inside)))
+    return repairs
+
+
+def agreement_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, str]]:
+    """A particle right after a noun, in Kiwi's reading, that disagrees with the noun's final sound
+    (세 가지을 → 세 가지를). Only particles: a verb or ending after a noun is left as it is (일정 가서)."""
+    repairs = []
+    particles = particle_positions(analysis.morphemes)
+    morphemes = analysis.morphemes
+    for word in eojeols(text):
+        for i, m in enumerate(morphemes):
+            if not (word.start < m.start < word.end) or m.start not in particles or not is_case_particle(m.form):
+                continue
+            before = morphemes[i - 1] if i else None
+            if before is None or before.end != m.start or not before.tag.startswith(_NOUN_TAGS):
+                continue
+            noun, suffix = text[word.start:m.start], text[m.start:word.end]
+            agreed = agree(noun, suffix)
+            if agreed != suffix:
+                repairs.append((word.start, word.end, noun + agreed))
+    return repairs
+
+
+def sound_alike_repairs(suspects: Sequence[Sequence[SuspectSpan]], kiwi: KiwiToolkit, min_doubt: float,
+                        per_eojeol: int) -> list[list[tuple[int, int, str]]]:
+    """Per text (given by its suspect spans), the non-words and eojeols at least `min_doubt` doubtful respelled
+    as they sound (`sound_alike_spellings`): the spellings Kiwi reads as words, with no form it does not know,
+    that its language model prefers to the eojeol as written (the best `per_eojeol` of them). One Kiwi call
+    for the whole batch."""
+    asked: list[tuple[int, int, int, str, str, str]] = []  # request, start, end, lead, trail, written core
+    for r, spans in enumerate(suspects):
+        doubtful = [s for s in spans if s.nonword or s.doubt >= min_doubt]
+        doubtful.sort(key=lambda s: (not s.nonword, -s.doubt, s.start))
+        for span in doubtful[:MAX_RESPELLED_EOJEOLS]:
+            lead, trail = marks_around(span.text)
+            core = span.text[len(lead):len(span.text) - len(trail)]
+            asked.append((r, span.start, span.end, lead, trail, core))
+    variants = [sound_alike_spellings(core, 24) for *_, core in asked]
+    texts = list(dict.fromkeys([core for *_, core in asked] + [v for vs in variants for v in vs]))
+    readings = dict(zip(texts, kiwi.analyze(texts)))
+    repairs: list[list[tuple[int, int, str]]] = [[] for _ in suspects]
+    for (r, start, end, lead, trail, core), options in zip(asked, variants):
+        written = readings[core].score
+        words = [(readings[v].score, v) for v in options
+                 if readings[v].score > written and not any(m.oov for m in readings[v].morphemes)
+                 and not is_nonword(list(readings[v].morphemes))]
+        for _, spelled in sorted(words, reverse=True)[:per_eojeol]:
+            repairs[r].append((start, end, lead + spelled + trail))
+    return repairs
+
+
+# The polite imperative and its kin attach to a verb's stem; after an adnominal -ㄹ/-을 they are no Korean.
+_STEM_ENDINGS = ("세요", "셔요", "십시오", "시죠")
+
+
+def split_ending_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, str]]:
+    """An ending heard as a word of its own after an adnominal -ㄹ (생각할 세요, 입을 세요): joined to its
+    stem as it is written (생각하세요, 입으세요)."""
+    repairs = []
+    words = eojeols(text)
+    for before, word in zip(words, words[1:]):
+        if not word.text.startswith(_STEM_ENDINGS):
+            continue
+        last = [m for m in analysis.morphemes if before.start <= m.start < before.end]
+        if not last or last[-1].tag != "ETM" or last[-1].end != before.end or last[-1].form not in ("ᆯ", "을"):
+            continue
+        stem = before.text
+        if last[-1].form == "을" and stem.endswith("을"):
+            stem = stem[:-1] + "으"
+        else:
+            syllable = decompose(stem[-1])
+            if syllable is None or syllable.coda != "ㄹ":
+                continue
+            stem = stem[:-1] + compose(syllable.onset, syllable.vowel)
+        repairs.append((before.start, word.end, stem + word.text))
+    return repairs
+
+
+def rule_repairs(text: str) -> list[tuple[int, int, str]]:
+    """Repairs that need no model: jamo written apart composed into syllables (오ㄹ해 → 올해, 접ㅅㅣ → 접시),
+    the formal ending spelled by ear respelled (시작하겠읍니다 → 시작하겠습니다)."""
+    repairs = []
+    for word in eojeols(text):
+        repaired = respell_ending(compose_loose_jamo(word.text))
+        if repaired != word.text:
+            repairs.append((word.start, word.end, repaired))
+    return repairs
