@@ -113,7 +113,9 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
     # Kiwi's typo search has one cost budget per text, so a sentence spelled by ear all through gets only
     # its cheapest repairs from a reading of the whole; each eojeol is also read in a window of its
     # neighbours, with a budget of its own.
-    windows = [eojeol_windows(r.text) for r in requests]
+    windows = [eojeol_windows(r.text, [(s.start, s.end) for s in r.suspects
+                                       if s.nonword or s.unknown or s.doubt >= limits.respell_doubt])
+               for r in requests]
     window_readings = iter(kiwi.typo_readings([w.text for ws in windows for w in ws], top_n=1))
     respellings = iter(sound_alike_repairs([r.suspects for r in requests], kiwi, limits.respell_doubt,
                                            limits.respellings))

@@ -39,10 +39,14 @@ class EojeolWindow:
     center: tuple[int, int]
 
 
-def eojeol_windows(text: str) -> list[EojeolWindow]:
+def eojeol_windows(text: str, only: Sequence[tuple[int, int]] | None = None) -> list[EojeolWindow]:
+    """Each eojeol (or each of `only`, given as spans) with its neighbours."""
     words = eojeols(text)
+    wanted = None if only is None else set(only)
     windows = []
     for i, word in enumerate(words):
+        if wanted is not None and (word.start, word.end) not in wanted:
+            continue
         first, last = words[max(0, i - 1)], words[min(len(words) - 1, i + 1)]
         windows.append(EojeolWindow(text[first.start:last.end], first.start,
                                     (word.start - first.start, word.end - first.start)))
