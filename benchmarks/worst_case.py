@@ -30,7 +30,6 @@ import asyncio
 import multiprocessing
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,23 +43,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import worst_cases  # noqa: E402
+from benchmarks.load_test import free_port, percentile  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 # How the README says to run it: excess connections get 503 rather than a refused socket.
 UVICORN_ARGS = ["--limit-concurrency", "512", "--backlog", "2048", "--timeout-keep-alive", "5"]
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

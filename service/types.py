@@ -103,15 +103,6 @@ class SuspectSpan:
     unknown: bool = False  # a form Kiwi does not know (a name, a foreign word — or a non-word)
 
 
-@dataclass
-class Candidate:
-    """A whole-sentence alternative to the original and the span edits it is made of."""
-
-    text: str
-    edits: tuple[SpanEdit, ...] = ()
-    sources: frozenset[EditSource] = frozenset()
-
-
 @dataclass(frozen=True)
 class Edit:
     """One change in the response: character offsets in `original`."""
