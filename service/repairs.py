@@ -53,23 +53,32 @@ def eojeol_windows(text: str, only: Sequence[tuple[int, int]] | None = None) -> 
     return windows
 
 
+def _unwritten(morpheme) -> bool:
+    return morpheme.end <= morpheme.start
+
+
 def spelling_repairs(text: str, reading: Analysis, join) -> list[tuple[int, int, str, float]]:
     """One repair per eojeol in which Kiwi undid a typo, with its typo cost. Only the repaired morphemes and
     their neighbours are rejoined; the rest of the eojeol stays as written (joining all of it would also
     contract what was right: 되었으나 → 됐으나)."""
     repairs = []
     for word in eojeols(text):
-        inside = [m for m in reading.morphemes if m.start < word.end and m.end > word.start]
+        inside = [m for m in reading.morphemes if (m.start < word.end and m.end > word.start)
+                  or (_unwritten(m) and word.start <= m.start <= word.end)]
         if not inside or all(m.typo_cost == 0 for m in inside):
             continue
         if inside[0].start < word.start or inside[-1].end > word.end:
             continue  # a reading that runs across a space is not a repair of this eojeol alone
         repaired = [i for i, m in enumerate(inside) if m.typo_cost]
         first, last = max(0, repaired[0] - 1), min(len(inside) - 1, repaired[-1] + 1)
-        # Morphemes that share a syllable (시키 + 어 in 시켜) are rejoined together or not at all.
-        while first > 0 and inside[first - 1].end > inside[first].start:
+        # Morphemes that share a syllable (시키 + 어 in 시켜) are rejoined together or not at all, and so is
+        # a morpheme Kiwi reads where nothing is written (the copula in 별로네요) with its neighbours: joined
+        # alone it would be spelled out (별로이 + 네요).
+        while first > 0 and (inside[first - 1].end > inside[first].start or _unwritten(inside[first])
+                             or _unwritten(inside[first - 1])):
             first -= 1
-        while last + 1 < len(inside) and inside[last + 1].start < inside[last].end:
+        while last + 1 < len(inside) and (inside[last + 1].start < inside[last].end or _unwritten(inside[last])
+                                          or _unwritten(inside[last + 1])):
             last += 1
         if last + 1 < len(inside) and is_case_particle(inside[last + 1].form):
             last += 1  # the particle after a respelled noun is rejoined too, so that it agrees (회의를)

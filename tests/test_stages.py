@@ -138,6 +138,13 @@ def test_spelling_repairs_leave_the_rest_of_the_eojeol_as_written(kiwi):
             assert after.endswith("되었으나")
 
 
+@pytest.mark.parametrize("text, repaired", [("그 영화 별러였어", "별로였어"), ("내가 산 고야", "거야")])
+def test_a_morpheme_kiwi_reads_where_nothing_is_written_stays_unwritten(kiwi, text, repaired):
+    # Kiwi reads a copula that speech drops (별로였어, 거야); rejoined on its own it would be spelled out.
+    reading = kiwi.typo_readings([text], top_n=1)[0][0]
+    assert [after for _, _, after, _ in spelling_repairs(text, reading, kiwi.join)] == [repaired]
+
+
 def test_particle_agreement_after_a_noun_and_never_after_a_verb(kiwi):
     for text, expected in (("세 가지을 골랐다", [("가지을", "가지를")]), ("일정 가서 만나자", [])):
         analysis = kiwi.analyze([text])[0]
