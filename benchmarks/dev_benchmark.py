@@ -653,14 +653,21 @@ def display_path(path: Path) -> str:
 
 
 # -- main -----------------------------------------------------------------------------------------------------
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+def case_file_parser(doc: str, data: Path, files: Sequence[str], out: Path, what: str) -> argparse.ArgumentParser:
+    """The arguments every benchmark over JSONL case files takes: where they are, which, how many, where the
+    results go, and whether the service runs over HTTP or in this process."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="directory of the dev *.jsonl files")
-    parser.add_argument("--files", default=",".join(FILES), help="comma-separated file names (without .jsonl)")
+    parser.add_argument("--data", type=Path, default=data, help=f"directory of the {what} *.jsonl files")
+    parser.add_argument("--files", default=",".join(files), help="comma-separated file names (without .jsonl)")
     parser.add_argument("--limit", type=int, default=None, help="at most this many cases per file")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the Markdown and the chart go")
+    parser.add_argument("--out", type=Path, default=out, help="where the Markdown and the chart go")
     parser.add_argument("--in-process", action="store_true", help="call the pipeline directly instead of over HTTP")
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = case_file_parser(__doc__, DEFAULT_DATA, FILES, DEFAULT_OUT, "dev")
     parser.add_argument("--show-errors", type=int, default=0, metavar="K",
                         help="print up to K wrong outputs per file, and every case that got worse")
     parser.add_argument("--throughput-segments", type=int, default=256, metavar="N",

@@ -53,6 +53,7 @@ from benchmarks.dev_benchmark import (  # noqa: E402  (the repository root must 
     SystemRun,
     Target,
     case_cer,
+    case_file_parser,
     cer_norm,
     display_path,
     format_pct,
@@ -266,13 +267,7 @@ def write_chart(results: dict[str, list[Scores]], path: Path) -> None:
 
 # -- main -----------------------------------------------------------------------------------------------------
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="directory of the real *.jsonl files")
-    parser.add_argument("--files", default=",".join(FILES), help="comma-separated file names (without .jsonl)")
-    parser.add_argument("--limit", type=int, default=None, help="at most this many cases per file")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the Markdown and the chart go")
-    parser.add_argument("--in-process", action="store_true", help="call the pipeline directly instead of over HTTP")
+    parser = case_file_parser(__doc__, DEFAULT_DATA, FILES, DEFAULT_OUT, "real")
     parser.add_argument("--show-errors", type=int, default=0, metavar="K",
                         help="print up to K cases the service made worse and K right inputs it broke, per file")
     parser.add_argument("--dump", type=dump_path, default=None, metavar="PATH",
