@@ -532,17 +532,24 @@ def met_label(target: Target) -> str:
     return {True: "yes", False: "**no**", None: "n/a"}[target.met]
 
 
-def markdown_report(results: dict[str, list[Scores]], counts: dict[str, int], throughput: dict[int, float],
-                    targets: list[Target], args: argparse.Namespace, chart: Path | None) -> str:
-    mode = "in process (pipeline called directly)" if args.in_process else "over HTTP (uvicorn on 127.0.0.1, one segment per request)"
-    parts = [
-        "# Development benchmark",
+def report_header(title: str, args: argparse.Namespace) -> list[str]:
+    """A case-file benchmark report's first lines: what ran, where, when, on which data."""
+    mode = ("in process (pipeline called directly)" if args.in_process
+            else "over HTTP (uvicorn on 127.0.0.1, one segment per request)")
+    return [
+        f"# {title}",
         "",
         f"- date: {dt.datetime.now().astimezone().isoformat(timespec='seconds')}",
         f"- machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}",
         f"- service: {mode}; commit {git_commit()}",
         f"- data: `{display_path(args.data)}`" + (f", first {args.limit} cases per file" if args.limit else ""),
+    ]
+
+
+def markdown_report(results: dict[str, list[Scores]], counts: dict[str, int], throughput: dict[int, float],
+                    targets: list[Target], args: argparse.Namespace, chart: Path | None) -> str:
+    parts = report_header("Development benchmark", args) + [
         "- CER: punctuation `. , ? ! …` and all whitespace removed; WER: punctuation removed; corpus-level (jiwer). "
         "changed: output ≠ input under the CER normalisation; chg+sp: under the WER normalisation (spacing counts). "
         "p50/p95: latency per segment (service: one segment per request; kiwi typo: one analyze + join in process).",

@@ -32,10 +32,7 @@ Usage (from the repository root, in the project's venv)::
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -57,11 +54,11 @@ from benchmarks.dev_benchmark import (  # noqa: E402  (the repository root must 
     cer_norm,
     display_path,
     format_pct,
-    git_commit,
     grouped_bars,
     iterate_files,
     markdown_table,
     met_label,
+    report_header,
     no_correction,
     output_stem,
     print_case,
@@ -197,16 +194,7 @@ def dump_path(value: str) -> Path:
 
 def markdown_report(results: dict[str, list[Scores]], counts: dict[str, int], targets: list[Target],
                     args: argparse.Namespace, chart: Path | None) -> str:
-    mode = ("in process (pipeline called directly)" if args.in_process
-            else "over HTTP (uvicorn on 127.0.0.1, one segment per request)")
-    parts = [
-        "# Real-transcript benchmark",
-        "",
-        f"- date: {dt.datetime.now().astimezone().isoformat(timespec='seconds')}",
-        f"- machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}",
-        f"- service: {mode}; commit {git_commit()}",
-        f"- data: `{display_path(args.data)}`" + (f", first {args.limit} cases per file" if args.limit else ""),
+    parts = report_header("Real-transcript benchmark", args) + [
         "- CER: punctuation `. , ? ! …` and all whitespace removed; WER: punctuation removed; corpus-level (jiwer). "
         "changed: output ≠ input under the CER normalisation; chg+sp: under the WER normalisation (spacing counts). "
         "worse / better: share of cases whose own CER went up / down. right_broken: of the inputs already right "
