@@ -5,7 +5,8 @@ the candidate stage, `service/candidates.py`):
   every eojeol in a window of its neighbours (`spelling_repairs`, `eojeol_windows`);
 - doubtful eojeols respelled as they sound, kept where Kiwi reads the respelling as words (`sound_alike_repairs`);
 - rules: a case particle made to agree with its noun (`agreement_repairs`), jamo composed and the formal ending
-  respelled (`rule_repairs`), an ending heard as a word of its own joined to its stem (`split_ending_repairs`).
+  respelled (`rule_repairs`), an ending heard as a word of its own joined to its stem (`split_ending_repairs`);
+- the particles 의 and 에, which are said alike, written for one another (`said_alike_particle_repairs`).
 
 Each returns (start, end, replacement[, typo cost]) in the text's own offsets.
 """
@@ -139,6 +140,30 @@ def sound_alike_repairs(suspects: Sequence[Sequence[SuspectSpan]], kiwi: KiwiToo
                  and not is_nonword(list(readings[v].morphemes))]
         for _, spelled in sorted(words, reverse=True)[:per_eojeol]:
             repairs[r].append((start, end, lead + spelled + trail))
+    return repairs
+
+
+# The genitive 의 is said [에] (표준 발음법 제5항), so a recogniser that writes what it hears writes either for
+# either; only the sentence tells them apart (간밤의 꿈, 적들에 맞서). Each is the other's alternative.
+_SAID_ALIKE_PARTICLES = {("의", "JKG"): "에", ("에", "JKB"): "의"}
+
+
+def said_alike_particle_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, str]]:
+    """An eojeol that ends in the particle 의 or 에 right after a noun, with the other particle (회의의 ↔ 회의에):
+    both are words, so it is the language model that chooses, not the rule."""
+    repairs = []
+    morphemes = analysis.morphemes
+    for word in eojeols(text):
+        lead, trail = marks_around(word.text)
+        core_end = word.end - len(trail)
+        for i, m in enumerate(morphemes):
+            swapped = _SAID_ALIKE_PARTICLES.get((m.form, m.tag))
+            if swapped is None or m.end != core_end or not (word.start < m.start) or i == 0:
+                continue
+            before = morphemes[i - 1]
+            if before.end != m.start or not before.tag.startswith(_NOUN_TAGS) or m.end - m.start != 1:
+                continue
+            repairs.append((word.start, word.end, text[word.start:m.start] + swapped + text[m.end:word.end]))
     return repairs
 
 

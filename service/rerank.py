@@ -89,7 +89,8 @@ def edit_features(source: EditSource, facts: EditFacts) -> dict[str, float]:
     features.update({f"{votes}_for": facts.votes_for, f"{votes}_against": facts.votes_against})
     features.update(sound_distance=facts.sound_distance, pronounced=float(facts.pronounced),
                     nonword=float(facts.nonword), unknown=float(facts.unknown),
-                    typo_cost=facts.typo_cost, rule_repair=float(facts.rule_repair))
+                    typo_cost=facts.typo_cost, rule_repair=float(facts.rule_repair),
+                    particle_said_alike=float(facts.particle_said_alike))
     if is_term:
         assert facts.term_distance is not None
         features["term_closeness"] = 1.0 - facts.term_distance / max(facts.term_sounds, 1)

@@ -133,3 +133,13 @@ def test_a_verb_after_a_noun_is_no_particle_to_make_agree(pipeline):
     text = "일정 가서 다시 확인할게요"
     [result] = pipeline.correct([_sure(text)], TermLists())
     assert _bare(result.corrected) == _bare(text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("동생은 어제 학교의 가지 않았다", "동생은 어제 학교에 가지 않았다"),  # 의 written for 에: the verb wants 에
+    ("어머니의 사랑은 끝이 없다", "어머니의 사랑은 끝이 없다"),  # the genitive that is right stays
+])
+def test_the_particles_said_alike_are_told_apart_by_the_sentence(pipeline, text, expected):
+    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
+    assert _bare(result.corrected) == _bare(expected)
+

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.repairs import agreement_repairs, spelling_repairs
+from service.repairs import agreement_repairs, said_alike_particle_repairs, spelling_repairs
 from service.evidence import char_confidences
 from service.guard import guard
 from service.kiwi_lm import KiwiToolkit
@@ -149,6 +149,14 @@ def test_particle_agreement_after_a_noun_and_never_after_a_verb(kiwi):
     for text, expected in (("세 가지을 골랐다", [("가지을", "가지를")]), ("일정 가서 만나자", [])):
         analysis = kiwi.analyze([text])[0]
         assert [(text[s:e], after) for s, e, after in agreement_repairs(text, analysis)] == expected
+
+
+def test_the_particles_said_alike_are_offered_for_one_another_after_a_noun_only(kiwi):
+    # 의 is said [에]: after a noun each is the other's alternative; a noun ending in the syllable is none (회의).
+    for text, expected in (("동생은 학교의 갔다", [("학교의", "학교에")]), ("형의 책을 읽었다", [("형의", "형에")]),
+                           ("공원에 가자", [("공원에", "공원의")]), ("오늘 회의 끝났다", [])):
+        analysis = kiwi.analyze([text])[0]
+        assert [(text[s:e], after) for s, e, after in said_alike_particle_repairs(text, analysis)] == expected
 
 
 def test_jamo_written_apart_are_composed_but_laughter_stays():
