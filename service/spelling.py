@@ -20,6 +20,9 @@ _VOWEL_CONFUSIONS = (
 )
 # Vowels close in the mouth that a recogniser mishears for one another (ㅓ/ㅗ, ㅡ/ㅜ, ㅕ/ㅛ).
 _NEAR_VOWELS = (("ㅓ", "ㅗ"), ("ㅗ", "ㅓ"), ("ㅡ", "ㅜ"), ("ㅜ", "ㅡ"), ("ㅕ", "ㅛ"), ("ㅛ", "ㅕ"))
+# ㅓ lies between ㅗ and ㅏ and drifts to ㅏ when it is said quickly (저는 heard 자는); a wider step than the near
+# vowels, so a dearer typo: Kiwi takes it only where the sentence wants it more.
+_OPEN_VOWELS = (("ㅓ", "ㅏ"), ("ㅏ", "ㅓ"))
 # Tensing happens after more than stops in speech (할 수 → 할 쑤, 작성 → 작썽): lax onsets heard tense.
 _TENSED_ONSETS = (("ㄱ", "ㄲ"), ("ㄷ", "ㄸ"), ("ㅂ", "ㅃ"), ("ㅅ", "ㅆ"), ("ㅈ", "ㅉ"))
 # Final consonants that differ only in aspiration or tension, spelled for one another before a vowel
@@ -56,9 +59,11 @@ def vowel_confusion_definitions(cost: float = 1.0) -> list[TypoDefinition]:
     return [TypoDefinition([spelled], [heard], cost) for spelled, heard in _VOWEL_CONFUSIONS]
 
 
-def mishearing_definitions(cost: float = 1.5) -> list[TypoDefinition]:
-    """Confusions of the ear rather than of the rules: near vowels and tensed onsets, anywhere."""
+def mishearing_definitions(cost: float = 1.5, open_cost: float = 2.0) -> list[TypoDefinition]:
+    """Confusions of the ear rather than of the rules: near vowels and tensed onsets, anywhere; ㅓ heard ㅏ (and
+    the other way round) at `open_cost`."""
     return ([TypoDefinition([spelled], [heard], cost) for spelled, heard in _NEAR_VOWELS]
+            + [TypoDefinition([spelled], [heard], open_cost) for spelled, heard in _OPEN_VOWELS]
             + [TypoDefinition([spelled], [heard], cost, "any") for spelled, heard in _TENSED_ONSETS])
 
 
@@ -95,7 +100,7 @@ def sound_change_typos(cost: float = 1.0) -> TypoTransformer:
     it, and a second Kiwi using the same one crashes.
     """
     rules = TypoTransformer(sound_change_definitions(cost) + vowel_confusion_definitions(cost)
-                            + mishearing_definitions(cost * 1.5) + spelled_by_ear_definitions(cost))
+                            + mishearing_definitions(cost * 1.5, cost * 2.0) + spelled_by_ear_definitions(cost))
     return basic_typos_with_continual | rules
 
 

@@ -143,3 +143,13 @@ def test_the_particles_said_alike_are_told_apart_by_the_sentence(pipeline, text,
     [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
     assert _bare(result.corrected) == _bare(expected)
 
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("우리는 밥을 막을 때 이야기를 한다", "우리는 밥을 먹을 때 이야기를 한다"),
+    ("동생이 나보다 키가 다 커요", "동생이 나보다 키가 더 커요"),  # a comparison wants 더
+])
+def test_an_open_vowel_heard_for_eo_is_put_back_where_the_sentence_wants_it(pipeline, text, expected):
+    # ㅓ said quickly drifts towards ㅏ: the recogniser writes a word that the sentence does not want.
+    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
+    assert _bare(result.corrected) == _bare(expected)
