@@ -23,7 +23,7 @@ from service.kiwi_lm import Analysis, KiwiToolkit
 from service.particles import particle_positions
 from service.phonology import sound_distance
 from service.repairs import (agreement_repairs, eojeol_windows, rule_repairs, said_alike_particle_repairs,
-                             sound_alike_repairs, spelling_repairs, split_ending_repairs)
+                             sound_alike_repairs, spelling_repairs, split_ending_repairs, spoken_form_repairs)
 from service.terms import TermIndex, find_terms
 from service.text import compact, scripts, strip_punctuation
 from service.types import EditFacts, EditSource, Hypothesis, SpanEdit, SuspectSpan
@@ -155,7 +155,8 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
         # apart, an ending spelled by ear.
         for start, end, after in agreement_repairs(request.text, request.analysis):
             proposals.add(start, end, after, "spelling", rule_repair=True, nonword=True)
-        for start, end, after in rule_repairs(request.text) + split_ending_repairs(request.text, request.analysis):
+        for start, end, after in (rule_repairs(request.text) + split_ending_repairs(request.text, request.analysis)
+                                  + spoken_form_repairs(request.text, request.analysis)):
             proposals.add(start, end, after, "spelling", rule_repair=True, nonword=True)
         # 의 and 에 are said alike: both readings are words, and the sentence chooses.
         for start, end, after in said_alike_particle_repairs(request.text, request.analysis):

@@ -6,7 +6,8 @@ the candidate stage, `service/candidates.py`):
 - doubtful eojeols respelled as they sound, kept where Kiwi reads the respelling as words (`sound_alike_repairs`);
 - rules: a case particle made to agree with its noun (`agreement_repairs`), jamo composed and the formal ending
   respelled (`rule_repairs`), an ending heard as a word of its own joined to its stem (`split_ending_repairs`);
-- the particles 의 and 에, which are said alike, written for one another (`said_alike_particle_repairs`).
+- the particles 의 and 에, which are said alike, written for one another (`said_alike_particle_repairs`);
+- particles and endings spelled as they are said in speech, written as they are spelled (`spoken_form_repairs`).
 
 Each returns (start, end, replacement[, typo cost]) in the text's own offsets.
 """
@@ -164,6 +165,31 @@ def said_alike_particle_repairs(text: str, analysis: Analysis) -> list[tuple[int
             if before.end != m.start or not before.tag.startswith(_NOUN_TAGS) or m.end - m.start != 1:
                 continue
             repairs.append((word.start, word.end, text[word.start:m.start] + swapped + text[m.end:word.end]))
+    return repairs
+
+
+# Particles and endings whose ㅗ speech raises to ㅜ (오늘두, 가지구, 집으루) and the formal imperative heard
+# with 요 (하십시요): (the end of Kiwi's form, its tag) → (the last syllable written, the one to spell).
+# Kiwi reads the spoken forms as the particle or ending they are, so they are no non-words to it.
+_SPOKEN_FORMS = {("두", "JX"): ("두", "도"), ("두", "EC"): ("두", "도"), ("구", "EC"): ("구", "고"),
+                 ("루", "JKB"): ("루", "로"), ("ᆸ시요", "EF"): ("요", "오")}
+
+
+def spoken_form_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, str]]:
+    """An eojeol that ends in a particle or an ending spelled as speech says it, spelled as it is written
+    (오늘두 → 오늘도, 재미없구 → 재미없고, 하십시요 → 하십시오)."""
+    repairs = []
+    morphemes = analysis.morphemes
+    for word in eojeols(text):
+        _, trail = marks_around(word.text)
+        core = text[word.start:word.end - len(trail)]
+        last = [m for m in morphemes if word.start < m.end == word.end - len(trail)]
+        if not last:
+            continue
+        written, spelled = next((pair for (end, tag), pair in _SPOKEN_FORMS.items()
+                                 if last[-1].tag == tag and last[-1].form.endswith(end)), ("", ""))
+        if written and core.endswith(written):
+            repairs.append((word.start, word.end, core[:-len(written)] + spelled + trail))
     return repairs
 
 

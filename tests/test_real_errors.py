@@ -153,3 +153,12 @@ def test_an_open_vowel_heard_for_eo_is_put_back_where_the_sentence_wants_it(pipe
     # ㅓ said quickly drifts towards ㅏ: the recogniser writes a word that the sentence does not want.
     [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
     assert _bare(result.corrected) == _bare(expected)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("내일두 비가 온대", "내일도 비가 온대"),
+    ("우산을 챙기구 나가", "우산을 챙기고 나가"),
+])
+def test_particles_and_endings_said_as_in_speech_are_spelled_as_written(pipeline, text, expected):
+    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
+    assert _bare(result.corrected) == _bare(expected)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.repairs import agreement_repairs, said_alike_particle_repairs, spelling_repairs
+from service.repairs import agreement_repairs, said_alike_particle_repairs, spelling_repairs, spoken_form_repairs
 from service.evidence import char_confidences
 from service.guard import guard
 from service.kiwi_lm import KiwiToolkit
@@ -157,6 +157,18 @@ def test_the_particles_said_alike_are_offered_for_one_another_after_a_noun_only(
                            ("공원에 가자", [("공원에", "공원의")]), ("오늘 회의 끝났다", [])):
         analysis = kiwi.analyze([text])[0]
         assert [(text[s:e], after) for s, e, after in said_alike_particle_repairs(text, analysis)] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("내일두 비가 온대", [("내일두", "내일도")]),  # the particle 도 said 두
+    ("우산을 챙기구 나가", [("챙기구", "챙기고")]),  # the ending -고 said -구
+    ("버스루 갈게", [("버스루", "버스로")]),
+    ("잠시 기다려 주십시요.", [("주십시요.", "주십시오.")]),  # the formal imperative heard with 요
+    ("친구 모두 만두 먹으러 대구 가요", []),  # words that end in 구, 두: no particle, no ending
+])
+def test_spoken_forms_of_particles_and_endings_are_spelled_as_written(kiwi, text, expected):
+    analysis = kiwi.analyze([text])[0]
+    assert [(text[s:e], after) for s, e, after in spoken_form_repairs(text, analysis)] == expected
 
 
 def test_jamo_written_apart_are_composed_but_laughter_stays():
