@@ -25,6 +25,8 @@ _NEAR_VOWELS = (("ㅓ", "ㅗ"), ("ㅗ", "ㅓ"), ("ㅡ", "ㅜ"), ("ㅜ", "ㅡ"), 
 _OPEN_VOWELS = (("ㅓ", "ㅏ"), ("ㅏ", "ㅓ"))
 # Tensing happens after more than stops in speech (할 수 → 할 쑤, 작성 → 작썽): lax onsets heard tense.
 _TENSED_ONSETS = (("ㄱ", "ㄲ"), ("ㄷ", "ㄸ"), ("ㅂ", "ㅃ"), ("ㅅ", "ㅆ"), ("ㅈ", "ㅉ"))
+# ㅎ between voiced sounds is barely said (건강해 → [건강애], 굉장히 → [굉장이]): an onset ㅎ heard as none.
+_WEAK_ONSETS = (("ㅎ", "ㅇ"),)
 # Final consonants that differ only in aspiration or tension, spelled for one another before a vowel
 # (쫓아 → 쫒아, 부엌에 → 부억에).
 _CODA_FAMILIES = (("ㅊ", "ㅈ"), ("ㅈ", "ㅊ"), ("ㅋ", "ㄱ"), ("ㄲ", "ㄱ"), ("ㅌ", "ㄷ"), ("ㅍ", "ㅂ"), ("ㅆ", "ㅅ"),
@@ -64,7 +66,8 @@ def mishearing_definitions(cost: float = 1.5, open_cost: float = 2.0) -> list[Ty
     the other way round) at `open_cost`."""
     return ([TypoDefinition([spelled], [heard], cost) for spelled, heard in _NEAR_VOWELS]
             + [TypoDefinition([spelled], [heard], open_cost) for spelled, heard in _OPEN_VOWELS]
-            + [TypoDefinition([spelled], [heard], cost, "any") for spelled, heard in _TENSED_ONSETS])
+            + [TypoDefinition([spelled], [heard], cost, "any") for spelled, heard in _TENSED_ONSETS]
+            + [TypoDefinition([spelled], [heard], open_cost, "any") for spelled, heard in _WEAK_ONSETS])
 
 
 def spelled_by_ear_definitions(cost: float = 1.0) -> list[TypoDefinition]:

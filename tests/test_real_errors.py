@@ -162,3 +162,12 @@ def test_an_open_vowel_heard_for_eo_is_put_back_where_the_sentence_wants_it(pipe
 def test_particles_and_endings_said_as_in_speech_are_spelled_as_written(pipeline, text, expected):
     [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
     assert _bare(result.corrected) == _bare(expected)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("그 일은 굉장이 어려웠다", "그 일은 굉장히 어려웠다"),
+    ("그는 조용이 문을 닫았다", "그는 조용히 문을 닫았다"),
+])
+def test_an_h_barely_said_between_voiced_sounds_is_written_back(pipeline, text, expected):
+    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
+    assert _bare(result.corrected) == _bare(expected)
