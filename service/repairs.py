@@ -197,27 +197,42 @@ def spoken_form_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, s
 _STEM_ENDINGS = ("세요", "셔요", "십시오", "시죠")
 
 
+# The adnominal endings a stem ending is heard after, and the final consonant each adds to an open stem.
+_ADNOMINALS = {"ᆯ": "ㄹ", "을": "ㄹ", "ᆫ": "ㄴ", "은": "ㄴ"}
+
+
 def split_ending_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, str]]:
-    """An ending heard as a word of its own after an adnominal -ㄹ (생각할 세요, 입을 세요): joined to its
-    stem as it is written (생각하세요, 입으세요)."""
+    """An ending heard after an adnominal -ㄹ/-ㄴ, as a word of its own or in the same eojeol (생각할 세요,
+    입을 세요, 부를세요, 놓은세요): joined to its stem as it is written (생각하세요, 입으세요, 부르세요, 놓으세요)."""
     repairs = []
     words = eojeols(text)
-    for before, word in zip(words, words[1:]):
-        if not word.text.startswith(_STEM_ENDINGS):
-            continue
-        last = [m for m in analysis.morphemes if before.start <= m.start < before.end]
-        if not last or last[-1].tag != "ETM" or last[-1].end != before.end or last[-1].form not in ("ᆯ", "을"):
-            continue
-        stem = before.text
-        if last[-1].form == "을" and stem.endswith("을"):
-            stem = stem[:-1] + "으"
-        else:
-            syllable = decompose(stem[-1])
-            if syllable is None or syllable.coda != "ㄹ":
-                continue
-            stem = stem[:-1] + compose(syllable.onset, syllable.vowel)
-        repairs.append((before.start, word.end, stem + word.text))
+    for i, word in enumerate(words):
+        adnominals = [m for m in analysis.morphemes if word.start < m.end <= word.end and m.tag == "ETM"
+                      and m.form in _ADNOMINALS]
+        for m in adnominals:
+            if m.end < word.end:  # in the same eojeol: the ending follows the adnominal
+                if not text[m.end:word.end].startswith(_STEM_ENDINGS):
+                    continue
+                span_end, ending = word.end, text[m.end:word.end]
+            else:  # as a word of its own: the next eojeol is the ending
+                if i + 1 >= len(words) or not words[i + 1].text.startswith(_STEM_ENDINGS):
+                    continue
+                span_end, ending = words[i + 1].end, words[i + 1].text
+            stem = _without_adnominal(text[word.start:m.end], m.form)
+            if stem is not None:
+                repairs.append((word.start, span_end, stem + ending))
     return repairs
+
+
+def _without_adnominal(written: str, form: str) -> str | None:
+    """The stem as written before an adnominal ending (입을 → 입으, 부를 → 부르, 놓은 → 놓으); None when the
+    adnominal is not where Kiwi says."""
+    if len(form) == 1 and form in ("을", "은"):
+        return written[:-1] + "으" if written.endswith(form) and len(written) > 1 else None
+    syllable = decompose(written[-1]) if written else None
+    if syllable is None or syllable.coda != _ADNOMINALS[form]:
+        return None
+    return written[:-1] + compose(syllable.onset, syllable.vowel)
 
 
 def rule_repairs(text: str) -> list[tuple[int, int, str]]:

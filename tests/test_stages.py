@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.repairs import agreement_repairs, said_alike_particle_repairs, spelling_repairs, spoken_form_repairs
+from service.repairs import (agreement_repairs, said_alike_particle_repairs, spelling_repairs, split_ending_repairs,
+                             spoken_form_repairs)
 from service.evidence import char_confidences
 from service.guard import guard
 from service.kiwi_lm import KiwiToolkit
@@ -169,6 +170,17 @@ def test_the_particles_said_alike_are_offered_for_one_another_after_a_noun_only(
 def test_spoken_forms_of_particles_and_endings_are_spelled_as_written(kiwi, text, expected):
     analysis = kiwi.analyze([text])[0]
     assert [(text[s:e], after) for s, e, after in spoken_form_repairs(text, analysis)] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("옷을 입을 세요", [("입을 세요", "입으세요")]),  # the ending as a word of its own
+    ("노래를 부를세요", [("부를세요", "부르세요")]),  # ... or glued to the adnominal
+    ("창문을 열어놓은세요", [("열어놓은세요", "열어놓으세요")]),
+    ("오늘 할일이 많다", []), ("그는 아는 세요리사", []),  # a noun after an adnominal is Korean
+])
+def test_an_ending_heard_after_an_adnominal_is_joined_to_its_stem(kiwi, text, expected):
+    analysis = kiwi.analyze([text])[0]
+    assert [(text[s:e], after) for s, e, after in split_ending_repairs(text, analysis)] == expected
 
 
 def test_jamo_written_apart_are_composed_but_laughter_stays():
