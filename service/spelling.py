@@ -22,9 +22,10 @@ _VOWEL_CONFUSIONS = (
 _NEAR_VOWELS = (("ㅓ", "ㅗ"), ("ㅗ", "ㅓ"), ("ㅡ", "ㅜ"), ("ㅜ", "ㅡ"), ("ㅕ", "ㅛ"), ("ㅛ", "ㅕ"))
 # ㅓ lies between ㅗ and ㅏ and drifts to ㅏ when it is said quickly (저는 heard 자는), and its glide is lost or
 # heard where there is none (무역 heard 무억, 지었다 heard 지였다); the rounded ㅗ and ㅜ differ in height alone
-# (다소 heard 다수). Wider steps than the near vowels, so dearer typos: Kiwi takes them only where the sentence
-# wants them more.
-_OPEN_VOWELS = (("ㅓ", "ㅏ"), ("ㅏ", "ㅓ"), ("ㅓ", "ㅕ"), ("ㅕ", "ㅓ"), ("ㅗ", "ㅜ"), ("ㅜ", "ㅗ"))
+# (다소 heard 다수), and so do the front ㅔ and ㅣ (시장에 heard 시장이, 그렇게 heard 그렇기). Wider steps than the
+# near vowels, so dearer typos: Kiwi takes them only where the sentence wants them more.
+_OPEN_VOWELS = (("ㅓ", "ㅏ"), ("ㅏ", "ㅓ"), ("ㅓ", "ㅕ"), ("ㅕ", "ㅓ"), ("ㅗ", "ㅜ"), ("ㅜ", "ㅗ"), ("ㅔ", "ㅣ"),
+                ("ㅣ", "ㅔ"))
 # Tensing happens after more than stops in speech (할 수 → 할 쑤, 작성 → 작썽): lax onsets heard tense.
 _TENSED_ONSETS = (("ㄱ", "ㄲ"), ("ㄷ", "ㄸ"), ("ㅂ", "ㅃ"), ("ㅅ", "ㅆ"), ("ㅈ", "ㅉ"))
 # ㅎ between voiced sounds is barely said (건강해 → [건강애], 굉장히 → [굉장이]): an onset ㅎ heard as none.

@@ -151,6 +151,7 @@ def test_the_particles_said_alike_are_told_apart_by_the_sentence(pipeline, text,
     ("아버지는 무억 회사에 다니신다", "아버지는 무역 회사에 다니신다"),  # the glide of ㅕ lost
     ("우리는 회의를 마치고 결론지였다", "우리는 회의를 마치고 결론지었다"),  # ... or heard where there is none
     ("그 일은 다수 어렵다", "그 일은 다소 어렵다"),  # ㅗ heard ㅜ
+    ("어제 시장이 가서 과일을 샀다", "어제 시장에 가서 과일을 샀다"),  # ㅔ heard ㅣ
 ])
 def test_an_open_vowel_heard_for_eo_is_put_back_where_the_sentence_wants_it(pipeline, text, expected):
     # ㅓ said quickly drifts towards ㅏ: the recogniser writes a word that the sentence does not want.
