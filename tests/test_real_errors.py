@@ -175,3 +175,9 @@ def test_particles_and_endings_said_as_in_speech_are_spelled_as_written(pipeline
 def test_an_h_barely_said_between_voiced_sounds_is_written_back(pipeline, text, expected):
     [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
     assert _bare(result.corrected) == _bare(expected)
+
+
+def test_an_ending_heard_as_a_verb_after_its_adnominal_is_joined_back(pipeline):
+    # -ㄴ데요 heard as 되요: no verb may follow an adnominal.
+    [result] = pipeline.correct([SegmentInput("s", "지금은 좀 바쁜 되요")], TermLists())
+    assert _bare(result.corrected) == _bare("지금은 좀 바쁜데요")

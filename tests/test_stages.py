@@ -177,6 +177,9 @@ def test_spoken_forms_of_particles_and_endings_are_spelled_as_written(kiwi, text
     ("노래를 부를세요", [("부를세요", "부르세요")]),  # ... or glued to the adnominal
     ("창문을 열어놓은세요", [("열어놓은세요", "열어놓으세요")]),
     ("오늘 할일이 많다", []), ("그는 아는 세요리사", []),  # a noun after an adnominal is Korean
+    ("지금은 좀 바쁜 되요.", [("바쁜 되요.", "바쁜데요.")]),  # -ㄴ데요 heard as the verb 되다
+    ("비가 오는 돼요", [("오는 돼요", "오는데요")]),
+    ("그러면 안 돼요", []),  # 안 is no adnominal
 ])
 def test_an_ending_heard_after_an_adnominal_is_joined_to_its_stem(kiwi, text, expected):
     analysis = kiwi.analyze([text])[0]
