@@ -152,7 +152,7 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
         for start, end, after in next(respellings):
             proposals.add(start, end, after, "spelling")
         # What these repair is a non-word by construction: a particle that disagrees with its noun, jamo
-        # apart, an ending spelled by ear.
+        # apart, an ending spelled by ear, a particle or ending spelled as speech says it (no written Korean).
         for start, end, after in agreement_repairs(request.text, request.analysis):
             proposals.add(start, end, after, "spelling", rule_repair=True, nonword=True)
         for start, end, after in (rule_repairs(request.text) + split_ending_repairs(request.text, request.analysis)

@@ -155,7 +155,7 @@ def said_alike_particle_repairs(text: str, analysis: Analysis) -> list[tuple[int
     repairs = []
     morphemes = analysis.morphemes
     for word in eojeols(text):
-        lead, trail = marks_around(word.text)
+        _, trail = marks_around(word.text)
         core_end = word.end - len(trail)
         for i, m in enumerate(morphemes):
             swapped = _SAID_ALIKE_PARTICLES.get((m.form, m.tag))
@@ -199,7 +199,7 @@ _STEM_ENDINGS = ("세요", "셔요", "십시오", "시죠")
 
 # The adnominal endings a stem ending is heard after, and the final consonant each adds to an open stem.
 _ADNOMINALS = {"ᆯ": "ㄹ", "을": "ㄹ", "ᆫ": "ㄴ", "은": "ㄴ"}
-# The ending -ㄴ데요/-는데요 heard as the verb 되다 of its own after the adnominal it begins with (곤란한 되요):
+# The ending -ㄴ데요/-는데요 heard as the verb 되다 of its own after the adnominal it begins with (바쁜 되요):
 # no verb follows an adnominal, and ㅙ/ㅚ and ㅔ differ by a glide alone.
 _HEARD_AS_VERB = {"되요": "데요", "돼요": "데요"}
 _PLAIN_ADNOMINALS = ("ᆫ", "은", "는")
@@ -208,7 +208,7 @@ _PLAIN_ADNOMINALS = ("ᆫ", "은", "는")
 def split_ending_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, str]]:
     """An ending heard after an adnominal -ㄹ/-ㄴ, as a word of its own or in the same eojeol (생각할 세요,
     입을 세요, 부를세요, 놓은세요): joined to its stem as it is written (생각하세요, 입으세요, 부르세요, 놓으세요);
-    -ㄴ데요 heard as 되요 after its adnominal (곤란한 되요 → 곤란한데요)."""
+    -ㄴ데요 heard as 되요 after its adnominal (바쁜 되요 → 바쁜데요)."""
     repairs = []
     words = eojeols(text)
     for i, word in enumerate(words):

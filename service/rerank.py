@@ -70,7 +70,8 @@ def edit_features(source: EditSource, facts: EditFacts) -> dict[str, float]:
     - how far the two sound apart, and whether they sound the same (a respelling of what was heard);
     - what is replaced: a non-word, an unknown form;
     - a term's closeness in sound to what it replaces; Kiwi's typo cost; a repair by rule of what can only
-      be a non-word (a particle made to agree with its noun, an ending spelled by ear, jamo apart).
+      be a non-word (a particle made to agree with its noun, an ending spelled by ear, jamo apart); the
+      particle 의 and 에, said alike, written for one another.
     A change of spacing alone is one flat feature of its own.
     """
     is_term = facts.term_distance is not None and source in TERM_SOURCES

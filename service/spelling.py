@@ -65,8 +65,8 @@ def vowel_confusion_definitions(cost: float = 1.0) -> list[TypoDefinition]:
 
 
 def mishearing_definitions(cost: float = 1.5, open_cost: float = 2.0) -> list[TypoDefinition]:
-    """Confusions of the ear rather than of the rules: near vowels and tensed onsets, anywhere; ㅓ heard ㅏ (and
-    the other way round) at `open_cost`."""
+    """Confusions of the ear rather than of the rules, anywhere: near vowels and tensed onsets at `cost`; the
+    wider vowel steps and a weak ㅎ heard as none at `open_cost`."""
     return ([TypoDefinition([spelled], [heard], cost) for spelled, heard in _NEAR_VOWELS]
             + [TypoDefinition([spelled], [heard], open_cost) for spelled, heard in _OPEN_VOWELS]
             + [TypoDefinition([spelled], [heard], cost, "any") for spelled, heard in _TENSED_ONSETS]
