@@ -7,7 +7,8 @@ the candidate stage, `service/candidates.py`):
 - rules: a case particle made to agree with its noun (`agreement_repairs`), jamo composed and the formal ending
   respelled (`rule_repairs`), an ending heard as a word of its own joined to its stem (`split_ending_repairs`);
 - the particles 의 and 에, which are said alike, written for one another (`said_alike_particle_repairs`);
-- particles and endings spelled as they are said in speech, written as they are spelled (`spoken_form_repairs`).
+- particles and endings spelled as they are said in speech, written as they are spelled (`spoken_form_repairs`);
+- a nasal heard doubled across a syllable boundary written single (`single_nasal_repairs`).
 
 Each returns (start, end, replacement[, typo cost]) in the text's own offsets.
 """
@@ -165,6 +166,32 @@ def said_alike_particle_repairs(text: str, analysis: Analysis) -> list[tuple[int
             if before.end != m.start or not before.tag.startswith(_NOUN_TAGS) or m.end - m.start != 1:
                 continue
             repairs.append((word.start, word.end, text[word.start:m.start] + swapped + text[m.end:word.end]))
+    return repairs
+
+
+# A final ㄴ or ㅁ before the same consonant is said as one long nasal (안내 is 아내 held a little longer), and a
+# final nasal carried into a vowel sounds much the same (않아요 [아나요] beside 않나요): the nasal each final
+# consonant doubles. Not ㄹ: a single ㄹ between vowels is a flap, ㄹㄹ a held [l], and the ear tells them apart.
+_DOUBLED_NASAL = {"ㄴ": "ㄴ", "ㄶ": "ㄴ", "ㅁ": "ㅁ"}
+
+
+def single_nasal_repairs(text: str) -> list[tuple[int, int, str]]:
+    """Each eojeol with a nasal written twice across a syllable boundary (coda and next onset), once for
+    each way of hearing it single: the coda dropped (안내를 → 아내를) or the onset taken back to the vowel it
+    starts (않나요 → 않아요). Both spellings are words as a rule, so the sentence chooses."""
+    repairs = []
+    for word in eojeols(text):
+        syllables = [decompose(ch) for ch in word.text]
+        for i in range(len(syllables) - 1):
+            left, right = syllables[i], syllables[i + 1]
+            if left is None or right is None or _DOUBLED_NASAL.get(left.coda) != right.onset:
+                continue
+            head, tail = word.text[:i], word.text[i + 2:]
+            if left.coda == right.onset:
+                repairs.append((word.start, word.end, head + compose(left.onset, left.vowel)
+                                + word.text[i + 1] + tail))
+            repairs.append((word.start, word.end, head + word.text[i] + compose("ㅇ", right.vowel, right.coda)
+                            + tail))
     return repairs
 
 

@@ -181,3 +181,12 @@ def test_an_ending_heard_as_a_verb_after_its_adnominal_is_joined_back(pipeline):
     # -ㄴ데요 heard as 되요: no verb may follow an adnominal.
     [result] = pipeline.correct([SegmentInput("s", "지금은 좀 바쁜 되요")], TermLists())
     assert _bare(result.corrected) == _bare("지금은 좀 바쁜데요")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("그는 주말마다 안내와 함께 산책을 한다", "그는 주말마다 아내와 함께 산책을 한다"),
+    ("동물원에서 함마를 봤다", "동물원에서 하마를 봤다"),
+])
+def test_a_nasal_heard_doubled_is_written_single_where_the_sentence_wants_it(pipeline, text, expected):
+    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
+    assert _bare(result.corrected) == _bare(expected)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.repairs import (agreement_repairs, said_alike_particle_repairs, spelling_repairs, split_ending_repairs,
-                             spoken_form_repairs)
+from service.repairs import (agreement_repairs, said_alike_particle_repairs, single_nasal_repairs, spelling_repairs,
+                             split_ending_repairs, spoken_form_repairs)
 from service.evidence import char_confidences
 from service.guard import guard
 from service.kiwi_lm import KiwiToolkit
@@ -184,6 +184,12 @@ def test_spoken_forms_of_particles_and_endings_are_spelled_as_written(kiwi, text
 def test_an_ending_heard_after_an_adnominal_is_joined_to_its_stem(kiwi, text, expected):
     analysis = kiwi.analyze([text])[0]
     assert [(text[s:e], after) for s, e, after in split_ending_repairs(text, analysis)] == expected
+
+
+def test_a_doubled_nasal_is_offered_single_both_ways_and_a_doubled_r_is_not():
+    text = "안내와 함마 달리기 않나요"
+    assert [(text[s:e], after) for s, e, after in single_nasal_repairs(text)] == [
+        ("안내와", "아내와"), ("안내와", "안애와"), ("함마", "하마"), ("함마", "함아"), ("않나요", "않아요")]
 
 
 def test_jamo_written_apart_are_composed_but_laughter_stays():
