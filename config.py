@@ -89,6 +89,7 @@ class ScoreWeights(_Group):
     unknown: float = -0.9989
     typo_cost: float = 0.0
     rule_repair: float = 12.0
+    particle_said_alike: float = 1.0
     term_closeness: float = 21.6764
     term_common: float = -5.9157
     term_distance: float = -5.3142

@@ -22,8 +22,9 @@ from service.fusion import ConfusionNetwork, build_network, fusion_bundles, fusi
 from service.kiwi_lm import Analysis, KiwiToolkit
 from service.particles import particle_positions
 from service.phonology import sound_distance
-from service.repairs import (agreement_repairs, eojeol_windows, rule_repairs, sound_alike_repairs,
-                             spelling_repairs, split_ending_repairs)
+from service.repairs import (agreement_repairs, eojeol_windows, rule_repairs, said_alike_particle_repairs,
+                             single_nasal_repairs, sound_alike_repairs, spelling_repairs, split_ending_repairs,
+                             spoken_form_repairs)
 from service.terms import TermIndex, find_terms
 from service.text import compact, scripts, strip_punctuation
 from service.types import EditFacts, EditSource, Hypothesis, SpanEdit, SuspectSpan
@@ -152,11 +153,18 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
         for start, end, after in next(respellings):
             proposals.add(start, end, after, "spelling")
         # What these repair is a non-word by construction: a particle that disagrees with its noun, jamo
-        # apart, an ending spelled by ear.
+        # apart, an ending spelled by ear, a particle or ending spelled as speech says it (no written Korean).
         for start, end, after in agreement_repairs(request.text, request.analysis):
             proposals.add(start, end, after, "spelling", rule_repair=True, nonword=True)
-        for start, end, after in rule_repairs(request.text) + split_ending_repairs(request.text, request.analysis):
+        for start, end, after in (rule_repairs(request.text) + split_ending_repairs(request.text, request.analysis)
+                                  + spoken_form_repairs(request.text, request.analysis)):
             proposals.add(start, end, after, "spelling", rule_repair=True, nonword=True)
+        # 의 and 에 are said alike: both readings are words, and the sentence chooses.
+        for start, end, after in said_alike_particle_repairs(request.text, request.analysis):
+            proposals.add(start, end, after, "spelling", particle_said_alike=True)
+        # A nasal heard doubled: both spellings are words as a rule, and the sentence chooses.
+        for start, end, after in single_nasal_repairs(request.text):
+            proposals.add(start, end, after, "spelling")
         candidate_set = proposals.finish(weighable_edits(limits.max_edits, len(request.text)))
         # Each Kiwi reading's repairs belong together (a sentence spelled by ear has several), as does each
         # hypothesis and the consensus.

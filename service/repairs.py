@@ -5,7 +5,10 @@ the candidate stage, `service/candidates.py`):
   every eojeol in a window of its neighbours (`spelling_repairs`, `eojeol_windows`);
 - doubtful eojeols respelled as they sound, kept where Kiwi reads the respelling as words (`sound_alike_repairs`);
 - rules: a case particle made to agree with its noun (`agreement_repairs`), jamo composed and the formal ending
-  respelled (`rule_repairs`), an ending heard as a word of its own joined to its stem (`split_ending_repairs`).
+  respelled (`rule_repairs`), an ending heard as a word of its own joined to its stem (`split_ending_repairs`);
+- the particles 의 and 에, which are said alike, written for one another (`said_alike_particle_repairs`);
+- particles and endings spelled as they are said in speech, written as they are spelled (`spoken_form_repairs`);
+- a nasal heard doubled across a syllable boundary written single (`single_nasal_repairs`).
 
 Each returns (start, end, replacement[, typo cost]) in the text's own offsets.
 """
@@ -142,31 +145,132 @@ def sound_alike_repairs(suspects: Sequence[Sequence[SuspectSpan]], kiwi: KiwiToo
     return repairs
 
 
+# The genitive 의 is said [에] (표준 발음법 제5항), so a recogniser that writes what it hears writes either for
+# either; only the sentence tells them apart (간밤의 꿈, 적들에 맞서). Each is the other's alternative.
+_SAID_ALIKE_PARTICLES = {("의", "JKG"): "에", ("에", "JKB"): "의"}
+
+
+def said_alike_particle_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, str]]:
+    """An eojeol that ends in the particle 의 or 에 right after a noun, with the other particle (회의의 ↔ 회의에):
+    both are words, so it is the language model that chooses, not the rule."""
+    repairs = []
+    morphemes = analysis.morphemes
+    for word in eojeols(text):
+        _, trail = marks_around(word.text)
+        core_end = word.end - len(trail)
+        for i, m in enumerate(morphemes):
+            swapped = _SAID_ALIKE_PARTICLES.get((m.form, m.tag))
+            if swapped is None or m.end != core_end or not (word.start < m.start) or i == 0:
+                continue
+            before = morphemes[i - 1]
+            if before.end != m.start or not before.tag.startswith(_NOUN_TAGS) or m.end - m.start != 1:
+                continue
+            repairs.append((word.start, word.end, text[word.start:m.start] + swapped + text[m.end:word.end]))
+    return repairs
+
+
+# A final ㄴ or ㅁ before the same consonant is said as one long nasal (안내 is 아내 held a little longer), and a
+# final nasal carried into a vowel sounds much the same (않아요 [아나요] beside 않나요): the nasal each final
+# consonant doubles. Not ㄹ: a single ㄹ between vowels is a flap, ㄹㄹ a held [l], and the ear tells them apart.
+_DOUBLED_NASAL = {"ㄴ": "ㄴ", "ㄶ": "ㄴ", "ㅁ": "ㅁ"}
+
+
+def single_nasal_repairs(text: str) -> list[tuple[int, int, str]]:
+    """Each eojeol with a nasal written twice across a syllable boundary (coda and next onset), once for
+    each way of hearing it single: the coda dropped (안내를 → 아내를) or the onset taken back to the vowel it
+    starts (않나요 → 않아요). Both spellings are words as a rule, so the sentence chooses."""
+    repairs = []
+    for word in eojeols(text):
+        syllables = [decompose(ch) for ch in word.text]
+        for i in range(len(syllables) - 1):
+            left, right = syllables[i], syllables[i + 1]
+            if left is None or right is None or _DOUBLED_NASAL.get(left.coda) != right.onset:
+                continue
+            head, tail = word.text[:i], word.text[i + 2:]
+            if left.coda == right.onset:
+                repairs.append((word.start, word.end, head + compose(left.onset, left.vowel)
+                                + word.text[i + 1] + tail))
+            repairs.append((word.start, word.end, head + word.text[i] + compose("ㅇ", right.vowel, right.coda)
+                            + tail))
+    return repairs
+
+
+# Particles and endings whose ㅗ speech raises to ㅜ (오늘두, 가지구, 집으루) and the formal imperative heard
+# with 요 (하십시요): (the end of Kiwi's form, its tag) → (the last syllable written, the one to spell).
+# Kiwi reads the spoken forms as the particle or ending they are, so they are no non-words to it.
+_SPOKEN_FORMS = {("두", "JX"): ("두", "도"), ("두", "EC"): ("두", "도"), ("구", "EC"): ("구", "고"),
+                 ("루", "JKB"): ("루", "로"), ("ᆸ시요", "EF"): ("요", "오")}
+
+
+def spoken_form_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, str]]:
+    """An eojeol that ends in a particle or an ending spelled as speech says it, spelled as it is written
+    (오늘두 → 오늘도, 재미없구 → 재미없고, 하십시요 → 하십시오)."""
+    repairs = []
+    morphemes = analysis.morphemes
+    for word in eojeols(text):
+        _, trail = marks_around(word.text)
+        core = text[word.start:word.end - len(trail)]
+        last = [m for m in morphemes if word.start < m.end == word.end - len(trail)]
+        if not last:
+            continue
+        written, spelled = next((pair for (end, tag), pair in _SPOKEN_FORMS.items()
+                                 if last[-1].tag == tag and last[-1].form.endswith(end)), ("", ""))
+        if written and core.endswith(written):
+            repairs.append((word.start, word.end, core[:-len(written)] + spelled + trail))
+    return repairs
+
+
 # The polite imperative and its kin attach to a verb's stem; after an adnominal -ㄹ/-을 they are no Korean.
 _STEM_ENDINGS = ("세요", "셔요", "십시오", "시죠")
 
 
+# The adnominal endings a stem ending is heard after, and the final consonant each adds to an open stem.
+_ADNOMINALS = {"ᆯ": "ㄹ", "을": "ㄹ", "ᆫ": "ㄴ", "은": "ㄴ"}
+# The ending -ㄴ데요/-는데요 heard as the verb 되다 of its own after the adnominal it begins with (바쁜 되요):
+# no verb follows an adnominal, and ㅙ/ㅚ and ㅔ differ by a glide alone.
+_HEARD_AS_VERB = {"되요": "데요", "돼요": "데요"}
+_PLAIN_ADNOMINALS = ("ᆫ", "은", "는")
+
+
 def split_ending_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, str]]:
-    """An ending heard as a word of its own after an adnominal -ㄹ (생각할 세요, 입을 세요): joined to its
-    stem as it is written (생각하세요, 입으세요)."""
+    """An ending heard after an adnominal -ㄹ/-ㄴ, as a word of its own or in the same eojeol (생각할 세요,
+    입을 세요, 부를세요, 놓은세요): joined to its stem as it is written (생각하세요, 입으세요, 부르세요, 놓으세요);
+    -ㄴ데요 heard as 되요 after its adnominal (바쁜 되요 → 바쁜데요)."""
     repairs = []
     words = eojeols(text)
-    for before, word in zip(words, words[1:]):
-        if not word.text.startswith(_STEM_ENDINGS):
-            continue
-        last = [m for m in analysis.morphemes if before.start <= m.start < before.end]
-        if not last or last[-1].tag != "ETM" or last[-1].end != before.end or last[-1].form not in ("ᆯ", "을"):
-            continue
-        stem = before.text
-        if last[-1].form == "을" and stem.endswith("을"):
-            stem = stem[:-1] + "으"
-        else:
-            syllable = decompose(stem[-1])
-            if syllable is None or syllable.coda != "ㄹ":
-                continue
-            stem = stem[:-1] + compose(syllable.onset, syllable.vowel)
-        repairs.append((before.start, word.end, stem + word.text))
+    for i, word in enumerate(words):
+        closing = [m for m in analysis.morphemes if word.start < m.end == word.end and m.tag == "ETM"]
+        if closing and closing[-1].form in _PLAIN_ADNOMINALS and i + 1 < len(words):
+            _, trail = marks_around(words[i + 1].text)
+            ending = _HEARD_AS_VERB.get(words[i + 1].text[:len(words[i + 1].text) - len(trail)])
+            if ending is not None:
+                repairs.append((word.start, words[i + 1].end, word.text + ending + trail))
+        adnominals = [m for m in analysis.morphemes if word.start < m.end <= word.end and m.tag == "ETM"
+                      and m.form in _ADNOMINALS]
+        for m in adnominals:
+            if m.end < word.end:  # in the same eojeol: the ending follows the adnominal
+                if not text[m.end:word.end].startswith(_STEM_ENDINGS):
+                    continue
+                span_end, ending = word.end, text[m.end:word.end]
+            else:  # as a word of its own: the next eojeol is the ending
+                if i + 1 >= len(words) or not words[i + 1].text.startswith(_STEM_ENDINGS):
+                    continue
+                span_end, ending = words[i + 1].end, words[i + 1].text
+            stem = _without_adnominal(text[word.start:m.end], m.form)
+            if stem is not None:
+                repairs.append((word.start, span_end, stem + ending))
     return repairs
+
+
+def _without_adnominal(written: str, form: str) -> str | None:
+    """The stem as written before an adnominal ending (입을 → 입으, 부를 → 부르, 놓은 → 놓으); None when the
+    adnominal is not where Kiwi says."""
+    if len(form) == 1 and form in ("을", "은"):
+        return written[:-1] + "으" if written.endswith(form) and len(written) > 1 else None
+    syllable = decompose(written[-1]) if written else None
+    if syllable is None or syllable.coda != _ADNOMINALS[form]:
+        return None
+    return written[:-1] + compose(syllable.onset, syllable.vowel)
 
 
 def rule_repairs(text: str) -> list[tuple[int, int, str]]:

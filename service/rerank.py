@@ -70,7 +70,8 @@ def edit_features(source: EditSource, facts: EditFacts) -> dict[str, float]:
     - how far the two sound apart, and whether they sound the same (a respelling of what was heard);
     - what is replaced: a non-word, an unknown form;
     - a term's closeness in sound to what it replaces; Kiwi's typo cost; a repair by rule of what can only
-      be a non-word (a particle made to agree with its noun, an ending spelled by ear, jamo apart).
+      be a non-word (a particle made to agree with its noun, an ending spelled by ear, jamo apart); the
+      particle 의 and 에, said alike, written for one another.
     A change of spacing alone is one flat feature of its own.
     """
     is_term = facts.term_distance is not None and source in TERM_SOURCES
@@ -89,7 +90,8 @@ def edit_features(source: EditSource, facts: EditFacts) -> dict[str, float]:
     features.update({f"{votes}_for": facts.votes_for, f"{votes}_against": facts.votes_against})
     features.update(sound_distance=facts.sound_distance, pronounced=float(facts.pronounced),
                     nonword=float(facts.nonword), unknown=float(facts.unknown),
-                    typo_cost=facts.typo_cost, rule_repair=float(facts.rule_repair))
+                    typo_cost=facts.typo_cost, rule_repair=float(facts.rule_repair),
+                    particle_said_alike=float(facts.particle_said_alike))
     if is_term:
         assert facts.term_distance is not None
         features["term_closeness"] = 1.0 - facts.term_distance / max(facts.term_sounds, 1)

@@ -20,8 +20,16 @@ _VOWEL_CONFUSIONS = (
 )
 # Vowels close in the mouth that a recogniser mishears for one another (ㅓ/ㅗ, ㅡ/ㅜ, ㅕ/ㅛ).
 _NEAR_VOWELS = (("ㅓ", "ㅗ"), ("ㅗ", "ㅓ"), ("ㅡ", "ㅜ"), ("ㅜ", "ㅡ"), ("ㅕ", "ㅛ"), ("ㅛ", "ㅕ"))
+# ㅓ lies between ㅗ and ㅏ and drifts to ㅏ when it is said quickly (저는 heard 자는), and its glide is lost or
+# heard where there is none (무역 heard 무억, 지었다 heard 지였다); the rounded ㅗ and ㅜ differ in height alone
+# (다소 heard 다수), and so do the front ㅔ and ㅣ (시장에 heard 시장이, 그렇게 heard 그렇기). Wider steps than the
+# near vowels, so dearer typos: Kiwi takes them only where the sentence wants them more.
+_OPEN_VOWELS = (("ㅓ", "ㅏ"), ("ㅏ", "ㅓ"), ("ㅓ", "ㅕ"), ("ㅕ", "ㅓ"), ("ㅗ", "ㅜ"), ("ㅜ", "ㅗ"), ("ㅔ", "ㅣ"),
+                ("ㅣ", "ㅔ"))
 # Tensing happens after more than stops in speech (할 수 → 할 쑤, 작성 → 작썽): lax onsets heard tense.
 _TENSED_ONSETS = (("ㄱ", "ㄲ"), ("ㄷ", "ㄸ"), ("ㅂ", "ㅃ"), ("ㅅ", "ㅆ"), ("ㅈ", "ㅉ"))
+# ㅎ between voiced sounds is barely said (건강해 → [건강애], 굉장히 → [굉장이]): an onset ㅎ heard as none.
+_WEAK_ONSETS = (("ㅎ", "ㅇ"),)
 # Final consonants that differ only in aspiration or tension, spelled for one another before a vowel
 # (쫓아 → 쫒아, 부엌에 → 부억에).
 _CODA_FAMILIES = (("ㅊ", "ㅈ"), ("ㅈ", "ㅊ"), ("ㅋ", "ㄱ"), ("ㄲ", "ㄱ"), ("ㅌ", "ㄷ"), ("ㅍ", "ㅂ"), ("ㅆ", "ㅅ"),
@@ -56,10 +64,13 @@ def vowel_confusion_definitions(cost: float = 1.0) -> list[TypoDefinition]:
     return [TypoDefinition([spelled], [heard], cost) for spelled, heard in _VOWEL_CONFUSIONS]
 
 
-def mishearing_definitions(cost: float = 1.5) -> list[TypoDefinition]:
-    """Confusions of the ear rather than of the rules: near vowels and tensed onsets, anywhere."""
+def mishearing_definitions(cost: float = 1.5, open_cost: float = 2.0) -> list[TypoDefinition]:
+    """Confusions of the ear rather than of the rules, anywhere: near vowels and tensed onsets at `cost`; the
+    wider vowel steps and a weak ㅎ heard as none at `open_cost`."""
     return ([TypoDefinition([spelled], [heard], cost) for spelled, heard in _NEAR_VOWELS]
-            + [TypoDefinition([spelled], [heard], cost, "any") for spelled, heard in _TENSED_ONSETS])
+            + [TypoDefinition([spelled], [heard], open_cost) for spelled, heard in _OPEN_VOWELS]
+            + [TypoDefinition([spelled], [heard], cost, "any") for spelled, heard in _TENSED_ONSETS]
+            + [TypoDefinition([spelled], [heard], open_cost, "any") for spelled, heard in _WEAK_ONSETS])
 
 
 def spelled_by_ear_definitions(cost: float = 1.0) -> list[TypoDefinition]:
@@ -95,7 +106,7 @@ def sound_change_typos(cost: float = 1.0) -> TypoTransformer:
     it, and a second Kiwi using the same one crashes.
     """
     rules = TypoTransformer(sound_change_definitions(cost) + vowel_confusion_definitions(cost)
-                            + mishearing_definitions(cost * 1.5) + spelled_by_ear_definitions(cost))
+                            + mishearing_definitions(cost * 1.5, cost * 2.0) + spelled_by_ear_definitions(cost))
     return basic_typos_with_continual | rules
 
 

@@ -77,6 +77,7 @@ class EditFacts:
     term_common: bool = False  # the term is an ordinary word Kiwi knows (not a name or jargon)
     typo_cost: float = 0.0  # Kiwi's cost for the spelling repair
     rule_repair: bool = False  # a repair by rule of a non-word: particle agreement, an ending, jamo apart
+    particle_said_alike: bool = False  # the particle 의 for 에 or the other way round (said alike)
 
 
 @dataclass(frozen=True)

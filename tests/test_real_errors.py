@@ -133,3 +133,60 @@ def test_a_verb_after_a_noun_is_no_particle_to_make_agree(pipeline):
     text = "일정 가서 다시 확인할게요"
     [result] = pipeline.correct([_sure(text)], TermLists())
     assert _bare(result.corrected) == _bare(text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("동생은 어제 학교의 가지 않았다", "동생은 어제 학교에 가지 않았다"),  # 의 written for 에: the verb wants 에
+    ("어머니의 사랑은 끝이 없다", "어머니의 사랑은 끝이 없다"),  # the genitive that is right stays
+])
+def test_the_particles_said_alike_are_told_apart_by_the_sentence(pipeline, text, expected):
+    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
+    assert _bare(result.corrected) == _bare(expected)
+
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("우리는 밥을 막을 때 이야기를 한다", "우리는 밥을 먹을 때 이야기를 한다"),
+    ("동생이 나보다 키가 다 커요", "동생이 나보다 키가 더 커요"),  # a comparison wants 더
+    ("아버지는 무억 회사에 다니신다", "아버지는 무역 회사에 다니신다"),  # the glide of ㅕ lost
+    ("우리는 회의를 마치고 결론지였다", "우리는 회의를 마치고 결론지었다"),  # ... or heard where there is none
+    ("그 일은 다수 어렵다", "그 일은 다소 어렵다"),  # ㅗ heard ㅜ
+    ("어제 시장이 가서 과일을 샀다", "어제 시장에 가서 과일을 샀다"),  # ㅔ heard ㅣ
+])
+def test_an_open_vowel_heard_for_eo_is_put_back_where_the_sentence_wants_it(pipeline, text, expected):
+    # ㅓ said quickly drifts towards ㅏ: the recogniser writes a word that the sentence does not want.
+    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
+    assert _bare(result.corrected) == _bare(expected)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("내일두 비가 온대", "내일도 비가 온대"),
+    ("우산을 챙기구 나가", "우산을 챙기고 나가"),
+])
+def test_particles_and_endings_said_as_in_speech_are_spelled_as_written(pipeline, text, expected):
+    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
+    assert _bare(result.corrected) == _bare(expected)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("그 일은 굉장이 어려웠다", "그 일은 굉장히 어려웠다"),
+    ("그는 조용이 문을 닫았다", "그는 조용히 문을 닫았다"),
+])
+def test_an_h_barely_said_between_voiced_sounds_is_written_back(pipeline, text, expected):
+    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
+    assert _bare(result.corrected) == _bare(expected)
+
+
+def test_an_ending_heard_as_a_verb_after_its_adnominal_is_joined_back(pipeline):
+    # -ㄴ데요 heard as 되요: no verb may follow an adnominal.
+    [result] = pipeline.correct([SegmentInput("s", "지금은 좀 바쁜 되요")], TermLists())
+    assert _bare(result.corrected) == _bare("지금은 좀 바쁜데요")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("그는 주말마다 안내와 함께 산책을 한다", "그는 주말마다 아내와 함께 산책을 한다"),
+    ("동물원에서 함마를 봤다", "동물원에서 하마를 봤다"),
+])
+def test_a_nasal_heard_doubled_is_written_single_where_the_sentence_wants_it(pipeline, text, expected):
+    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
+    assert _bare(result.corrected) == _bare(expected)

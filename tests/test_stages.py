@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.repairs import agreement_repairs, spelling_repairs
+from service.repairs import (agreement_repairs, said_alike_particle_repairs, single_nasal_repairs, spelling_repairs,
+                             split_ending_repairs, spoken_form_repairs)
 from service.evidence import char_confidences
 from service.guard import guard
 from service.kiwi_lm import KiwiToolkit
@@ -149,6 +150,46 @@ def test_particle_agreement_after_a_noun_and_never_after_a_verb(kiwi):
     for text, expected in (("세 가지을 골랐다", [("가지을", "가지를")]), ("일정 가서 만나자", [])):
         analysis = kiwi.analyze([text])[0]
         assert [(text[s:e], after) for s, e, after in agreement_repairs(text, analysis)] == expected
+
+
+def test_the_particles_said_alike_are_offered_for_one_another_after_a_noun_only(kiwi):
+    # 의 is said [에]: after a noun each is the other's alternative; a noun ending in the syllable is none (회의).
+    for text, expected in (("동생은 학교의 갔다", [("학교의", "학교에")]), ("형의 책을 읽었다", [("형의", "형에")]),
+                           ("공원에 가자", [("공원에", "공원의")]), ("오늘 회의 끝났다", [])):
+        analysis = kiwi.analyze([text])[0]
+        assert [(text[s:e], after) for s, e, after in said_alike_particle_repairs(text, analysis)] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("내일두 비가 온대", [("내일두", "내일도")]),  # the particle 도 said 두
+    ("우산을 챙기구 나가", [("챙기구", "챙기고")]),  # the ending -고 said -구
+    ("버스루 갈게", [("버스루", "버스로")]),
+    ("잠시 기다려 주십시요.", [("주십시요.", "주십시오.")]),  # the formal imperative heard with 요
+    ("친구 모두 만두 먹으러 대구 가요", []),  # words that end in 구, 두: no particle, no ending
+])
+def test_spoken_forms_of_particles_and_endings_are_spelled_as_written(kiwi, text, expected):
+    analysis = kiwi.analyze([text])[0]
+    assert [(text[s:e], after) for s, e, after in spoken_form_repairs(text, analysis)] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("옷을 입을 세요", [("입을 세요", "입으세요")]),  # the ending as a word of its own
+    ("노래를 부를세요", [("부를세요", "부르세요")]),  # ... or glued to the adnominal
+    ("창문을 열어놓은세요", [("열어놓은세요", "열어놓으세요")]),
+    ("오늘 할일이 많다", []), ("그는 아는 세요리사", []),  # a noun after an adnominal is Korean
+    ("지금은 좀 바쁜 되요.", [("바쁜 되요.", "바쁜데요.")]),  # -ㄴ데요 heard as the verb 되다
+    ("비가 오는 돼요", [("오는 돼요", "오는데요")]),
+    ("그러면 안 돼요", []),  # 안 is no adnominal
+])
+def test_an_ending_heard_after_an_adnominal_is_joined_to_its_stem(kiwi, text, expected):
+    analysis = kiwi.analyze([text])[0]
+    assert [(text[s:e], after) for s, e, after in split_ending_repairs(text, analysis)] == expected
+
+
+def test_a_doubled_nasal_is_offered_single_both_ways_and_a_doubled_r_is_not():
+    text = "안내와 함마 달리기 않나요"
+    assert [(text[s:e], after) for s, e, after in single_nasal_repairs(text)] == [
+        ("안내와", "아내와"), ("안내와", "안애와"), ("함마", "하마"), ("함마", "함아"), ("않나요", "않아요")]
 
 
 def test_jamo_written_apart_are_composed_but_laughter_stays():
