@@ -74,21 +74,19 @@ def spelling_repairs(text: str, reading: Analysis, join) -> list[tuple[int, int,
             continue  # a reading that runs across a space is not a repair of this eojeol alone
         repaired = [i for i, m in enumerate(inside) if m.typo_cost]
         first, last = max(0, repaired[0] - 1), min(len(inside) - 1, repaired[-1] + 1)
-        # Morphemes that share a syllable (시키 + 어 in 시켜) are rejoined together or not at all, and so is
-        # a morpheme Kiwi reads where nothing is written (the copula in 별로네요) with its neighbours: joined
-        # alone it would be spelled out (별로이 + 네요).
-        while first > 0 and (inside[first - 1].end > inside[first].start or _unwritten(inside[first])
-                             or _unwritten(inside[first - 1])):
+        # Morphemes that share a syllable (시키 + 어 in 시켜) are rejoined together or not at all.
+        while first > 0 and inside[first - 1].end > inside[first].start:
             first -= 1
-        while last + 1 < len(inside) and (inside[last + 1].start < inside[last].end or _unwritten(inside[last])
-                                          or _unwritten(inside[last + 1])):
+        while last + 1 < len(inside) and inside[last + 1].start < inside[last].end:
             last += 1
         if last + 1 < len(inside) and is_case_particle(inside[last + 1].form):
             last += 1  # the particle after a respelled noun is rejoined too, so that it agrees (회의를)
         head, tail = text[word.start:inside[first].start], text[inside[last].end:word.end]
         # A particle Kiwi misread as a noun is joined as the particle it is: Kiwi's join picks its form.
+        # A morpheme Kiwi reads where the speaker wrote nothing (the copula of 별로네요, the 하 of 뭐라고 for
+        # 뭐라 하고) stays unwritten unless the repair is in it: Kiwi's join would spell it out (별로이네요).
         rejoined = [replace(m, tag=particle_tag(m.form, m.tag, i > 0 and inside[i - 1].tag.startswith(_NOUN_TAGS)))
-                    for i, m in enumerate(inside[first:last + 1], first)]
+                    for i, m in enumerate(inside[first:last + 1], first) if m.typo_cost or not _unwritten(m)]
         # Kiwi's join may space the morphemes apart; the respelling keeps the speaker's spacing (spacing is
         # the refine stage's business, and a split like 회의 을 is not a repair).
         rebuilt = compact(head + join(rejoined) + tail)

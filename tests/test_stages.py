@@ -139,9 +139,11 @@ def test_spelling_repairs_leave_the_rest_of_the_eojeol_as_written(kiwi):
             assert after.endswith("되었으나")
 
 
-@pytest.mark.parametrize("text, repaired", [("그 영화 별러였어", "별로였어"), ("내가 산 고야", "거야")])
+@pytest.mark.parametrize("text, repaired", [("그 영화 별러였어", "별로였어"), ("내가 산 고야", "거야"),
+                                            ("일 끝나고 머라고 싶어요", "뭐라고")])
 def test_a_morpheme_kiwi_reads_where_nothing_is_written_stays_unwritten(kiwi, text, repaired):
-    # Kiwi reads a copula that speech drops (별로였어, 거야); rejoined on its own it would be spelled out.
+    # Kiwi reads a copula that speech drops (별로였어, 거야) and the 하 of 뭐라고 (뭐라 하고); rejoined they
+    # would be spelled out (별로이였어, 뭐라고하고).
     reading = kiwi.typo_readings([text], top_n=1)[0][0]
     assert [after for _, _, after, _ in spelling_repairs(text, reading, kiwi.join)] == [repaired]
 
