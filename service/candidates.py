@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 from rapidfuzz.distance import Levenshtein
 
 from service.fusion import ConfusionNetwork, build_network, fusion_bundles, fusion_edits
-from service.kiwi_lm import Analysis, KiwiToolkit
+from service.kiwi_lm import Analysis, KiwiToolkit, in_slices
 from service.particles import particle_positions
 from service.phonology import sound_distance
 from service.repairs import (agreement_repairs, eojeol_windows, rule_repairs, said_alike_particle_repairs,
@@ -78,7 +78,7 @@ def propose(requests: Sequence[CandidateRequest], kiwi: KiwiToolkit, hotwords: T
     busy), and the time is checked before every group and every segment.
     """
     sets: list[CandidateSet | None] = []
-    for chunk in _chunks(requests):
+    for chunk in in_slices(requests, CHUNK_CHARS, lambda r: len(r.text)):
         if not still_in_time():
             sets.extend([None] * len(chunk))
             continue
@@ -93,18 +93,6 @@ def weighable_edits(max_edits: int, text_length: int) -> int:
     if text_length <= LONG_TEXT:
         return max_edits
     return max(MIN_WEIGHED_EDITS, max_edits * LONG_TEXT // text_length)
-
-
-def _chunks(requests: Sequence[CandidateRequest]) -> list[list[CandidateRequest]]:
-    chunks: list[list[CandidateRequest]] = [[]]
-    size = 0
-    for request in requests:
-        if chunks[-1] and size + len(request.text) > CHUNK_CHARS:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(request)
-        size += len(request.text)
-    return [c for c in chunks if c]
 
 
 def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords: TermIndex,
@@ -154,9 +142,8 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
             proposals.add(start, end, after, "spelling")
         # What these repair is a non-word by construction: a particle that disagrees with its noun, jamo
         # apart, an ending spelled by ear, a particle or ending spelled as speech says it (no written Korean).
-        for start, end, after in agreement_repairs(request.text, request.analysis):
-            proposals.add(start, end, after, "spelling", rule_repair=True, nonword=True)
-        for start, end, after in (rule_repairs(request.text) + split_ending_repairs(request.text, request.analysis)
+        for start, end, after in (agreement_repairs(request.text, request.analysis) + rule_repairs(request.text)
+                                  + split_ending_repairs(request.text, request.analysis)
                                   + spoken_form_repairs(request.text, request.analysis)):
             proposals.add(start, end, after, "spelling", rule_repair=True, nonword=True)
         # 의 and 에 are said alike: both readings are words, and the sentence chooses.

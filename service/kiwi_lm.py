@@ -10,7 +10,7 @@ import threading
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from kiwipiepy import Kiwi, TypoTransformer
 
@@ -109,18 +109,22 @@ class _BatchMemo:
 # request waiting for seconds. Calls of about 2,000 characters keep both workers busy just as well (measured:
 # no slower) and let other requests' calls in between.
 KIWI_CALL_CHARS = 2000
+T = TypeVar("T")
 
 
-def in_slices(texts: list[str], max_chars: int = KIWI_CALL_CHARS) -> Iterator[list[str]]:
-    """`texts` in consecutive slices of about `max_chars` characters (at least one text each)."""
-    batch: list[str] = []
+def in_slices(items: Sequence[T], max_chars: int = KIWI_CALL_CHARS,
+              chars: Callable[[T], int] = len) -> Iterator[list[T]]:
+    """`items` (texts, or records measured by `chars`) in consecutive slices of about `max_chars` characters,
+    at least one item each."""
+    batch: list[T] = []
     size = 0
-    for text in texts:
-        if batch and size + len(text) > max_chars:
+    for item in items:
+        length = chars(item)
+        if batch and size + length > max_chars:
             yield batch
             batch, size = [], 0
-        batch.append(text)
-        size += len(text)
+        batch.append(item)
+        size += length
     if batch:
         yield batch
 
