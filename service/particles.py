@@ -6,6 +6,7 @@ from typing import Iterable, Protocol
 from service.phonology import compose, decompose, final_consonant
 from service.text import is_hangul_syllable
 
+
 class Tagged(Protocol):
     form: str
     tag: str

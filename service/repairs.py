@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Sequence
 
-from service.kiwi_lm import Analysis, KiwiToolkit
+from service.kiwi_lm import Analysis, KiwiToolkit, Morpheme
 from service.particles import agree, is_case_particle, particle_positions, particle_tag
 from service.phonology import compose, decompose
 from service.spelling import compose_loose_jamo, respell_ending, sound_alike_spellings
@@ -56,7 +56,7 @@ def eojeol_windows(text: str, only: Sequence[tuple[int, int]] | None = None) -> 
     return windows
 
 
-def _unwritten(morpheme) -> bool:
+def _unwritten(morpheme: Morpheme) -> bool:
     return morpheme.end <= morpheme.start
 
 

@@ -35,8 +35,8 @@ _WEAK_ONSETS = (("ㅎ", "ㅇ"),)
 _CODA_FAMILIES = (("ㅊ", "ㅈ"), ("ㅈ", "ㅊ"), ("ㅋ", "ㄱ"), ("ㄲ", "ㄱ"), ("ㅌ", "ㄷ"), ("ㅍ", "ㅂ"), ("ㅆ", "ㅅ"),
                   ("ㅅ", "ㅆ"))
 # The formal ending as it is said quickly or spelled by ear (하겠습니다 → 하겠슴다, 하겠읍니다), heard → spelled.
-# Repaired by `ending_repairs`, not through Kiwi: kiwipiepy 0.24.1 crashes now and then when its typo model
-# holds multi-syllable definitions and it analyses with more than one worker thread.
+# Repaired by rule (`respell_ending`), not through Kiwi: kiwipiepy 0.24.1 crashes now and then when its typo
+# model holds multi-syllable definitions and it analyses with more than one worker thread.
 _ENDING_SPELLINGS = (("슴니다", "습니다"), ("읍니다", "습니다"), ("슴다", "습니다"), ("읍다", "습니다"),
                      ("슴니까", "습니까"), ("읍니까", "습니까"), ("슴까", "습니까"))
 
@@ -133,7 +133,6 @@ def compose_loose_jamo(word: str) -> str:
         out.append(ch)
         i += 1
     return "".join(out)
-
 
 
 # --- spellings that sound like what was written --------------------------------------------------------------
