@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 from rapidfuzz.distance import Levenshtein
 
-from service.fusion import ConfusionNetwork, build_network, fusion_bundles, fusion_edits
+from service.fusion import ConfusionNetwork, build_network, content, fusion_bundles, fusion_edits
 from service.kiwi_lm import Analysis, KiwiToolkit, in_slices
 from service.particles import particle_positions
 from service.phonology import sound_distance
@@ -26,7 +26,7 @@ from service.repairs import (agreement_repairs, eojeol_windows, rule_repairs, sa
                              single_nasal_repairs, sound_alike_repairs, spelling_repairs, split_ending_repairs,
                              spoken_form_repairs)
 from service.terms import TermIndex, find_terms
-from service.text import compact, scripts, strip_punctuation
+from service.text import scripts
 from service.types import EditFacts, EditSource, Hypothesis, SpanEdit, SuspectSpan
 
 REPLACEMENT_CHARACTER = "\ufffd"
@@ -157,7 +157,7 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
         # hypothesis and the consensus.
         candidate_set.bundles = proposals.bundles(candidate_set, reading_keys)
         if network is not None:
-            candidate_set.bundles += fusion_bundles(network, request.text, candidate_set.edits)
+            candidate_set.bundles += fusion_bundles(network, candidate_set.edits)
         sets.append(candidate_set)
     return sets
 
@@ -177,7 +177,7 @@ class _FactFinder:
         values = [c for c in self.confidences[start:end] if c is not None]
         overlapping = [s for s in self.request.suspects if s.start < max(end, start + 1) and s.end > start]
         distance = sound_distance(before, after)
-        old, new = compact(strip_punctuation(before)), compact(strip_punctuation(after))
+        old, new = content(before), content(after)
         facts = {"nonword": any(s.nonword for s in overlapping), "unknown": any(s.unknown for s in overlapping)}
         facts.update(source_facts)
         return EditFacts(

@@ -16,7 +16,7 @@ from typing import Sequence
 
 from rapidfuzz.distance import Levenshtein
 
-from service.text import NON_WORD_MARKS, marks_around, strip_punctuation
+from service.text import NON_WORD_MARKS, compact, marks_around, strip_punctuation
 from service.text_spans import eojeols
 from service.types import Hypothesis, SpanEdit
 
@@ -78,7 +78,7 @@ class _Letters:
 
 def content(text: str) -> str:
     """What a slot alternative says, for counting votes: its letters without spaces or marks."""
-    return "".join(strip_punctuation(text).split())
+    return compact(strip_punctuation(text))
 
 
 def hypothesis_weights(hypotheses: Sequence[Hypothesis], centrality: float = 0.0) -> list[float]:
@@ -250,7 +250,7 @@ def fusion_edits(network: ConfusionNetwork) -> list[list[tuple[int, int, str, di
     return per_slot
 
 
-def fusion_bundles(network: ConfusionNetwork, text: str, edits: list[SpanEdit]) -> list[tuple[int, ...]]:
+def fusion_bundles(network: ConfusionNetwork, edits: list[SpanEdit]) -> list[tuple[int, ...]]:
     """Each alternative hypothesis as a bundle of the slot edits it makes, and the consensus: in every slot,
     the alternative the hypotheses believe more than the text's own letters."""
     by_slot_content: dict[tuple[int, str], int] = {}
