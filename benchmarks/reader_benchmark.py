@@ -48,8 +48,8 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks.dev_benchmark import (  # noqa: E402  (the repository root must be on the path first)
-    case_cer, cer_norm, corpus_rate, display_path, format_pct, git_commit, load_cases, markdown_table,
-    start_service, text_table, wer_norm)
+    Target, case_cer, cer_norm, corpus_rate, display_path, format_pct, git_commit, load_cases, markdown_table,
+    met_label, start_service, text_table, wer_norm)
 from service.text import compact, has_hangul, is_mark  # noqa: E402
 
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
@@ -319,14 +319,6 @@ def class_table(rows: Sequence[ClassRow]) -> tuple[list[list[str]], list[str]]:
 
 
 # -- targets and report ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Target:
-    what: str
-    value: str
-    goal: str
-    met: bool
-
-
 def check_targets(marks: MarkScores, spacing: dict[str, SpacingRow], clean: CleanScores) -> list[Target]:
     service, peer = spacing["service"].wer, spacing["kiwi space()"].wer
     ratio = service / peer if peer else float("inf")
@@ -341,10 +333,6 @@ def check_targets(marks: MarkScores, spacing: dict[str, SpacingRow], clean: Clea
         Target("clean: changed, spacing counted", format_pct(clean.changed_spacing), "≤ 1%", clean.changed_spacing <= 0.01),
         Target("clean: worse (CER up)", format_pct(clean.worse_cer), "≤ 0.5%", clean.worse_cer <= 0.005),
     ]
-
-
-def _met(target: Target) -> str:
-    return "yes" if target.met else "**no**"
 
 
 def mark_rows(marks: MarkScores) -> tuple[list[list[str]], list[str]]:
@@ -395,7 +383,8 @@ def markdown_report(args: argparse.Namespace, marks: MarkScores, spacing: dict[s
         "",
         "## Targets",
         "",
-        markdown_table([[t.what, t.value, t.goal, _met(t)] for t in targets], ("target", "measured", "goal", "met")),
+        markdown_table([[t.what, t.value, t.goal, met_label(t)] for t in targets],
+                       ("target", "measured", "goal", "met")),
         "",
         "## Final mark",
         "",
@@ -580,7 +569,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if classes is not None:
         print(f"\n== ending classes over the whole corpus ({classes[1]} sentences)\n"
               + text_table(*class_table(classes[0])))
-    print("\ntargets:\n" + text_table([[t.what, t.value, t.goal, _met(t)] for t in targets],
+    print("\ntargets:\n" + text_table([[t.what, t.value, t.goal, met_label(t)] for t in targets],
                                       ("target", "measured", "goal", "met")))
     if args.show_errors:
         show_errors(sentences, mark_out, unspaced_out, marks, [c.text for c in clean_cases], clean_out, clean,
