@@ -360,7 +360,7 @@ def other_rows(samples: Sequence[tuple[str, MarkScores]]) -> tuple[list[list[str
 def markdown_report(args: argparse.Namespace, marks: MarkScores, spacing: dict[str, SpacingRow],
                     clean: CleanScores, targets: list[Target], chart: Path | None, seconds: float,
                     samples: Sequence[tuple[str, MarkScores]] = (),
-                    classes: tuple[list[ClassRow], int] | None = None, commit: str | None = None) -> str:
+                    classes: tuple[list[ClassRow], int] | None = None) -> str:
     mode = ("in process (pipeline called directly)" if args.in_process
             else "over HTTP (uvicorn on 127.0.0.1, 32 segments a request)")
     confusion, header = mark_rows(marks)
@@ -372,7 +372,7 @@ def markdown_report(args: argparse.Namespace, marks: MarkScores, spacing: dict[s
         f"- date: {dt.datetime.now().astimezone().isoformat(timespec='seconds')}; run took {seconds:.0f} s",
         f"- machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}",
-        f"- service: {mode}; commit {commit or git_commit()}",
+        f"- service: {mode}; commit {git_commit()}",
         f"- sentences: {marks.n} drawn with seed {args.seed} from `{display_path(args.data / 'corpus' / 'sentences.txt')}` "
         "(those ending in . ? ! with no other mark inside); clean: "
         f"`{display_path(args.data / 'dev' / 'clean.jsonl')}` ({clean.n} cases)",
@@ -516,7 +516,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    commit = git_commit()  # before this run rewrites its own results (tracked files)
     corpus = args.data / "corpus" / "sentences.txt"
     clean_path = args.data / "dev" / "clean.jsonl"
     for path in (corpus, clean_path):
@@ -580,8 +579,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         chart = args.out / "reader_benchmark.png"
         write_chart(marks, spacing, clean, chart)
         report = args.out / "reader_benchmark.md"
-        report.write_text(markdown_report(args, marks, spacing, clean, targets, chart, seconds, samples, classes,
-                                          commit), encoding="utf-8")
+        report.write_text(markdown_report(args, marks, spacing, clean, targets, chart, seconds, samples, classes),
+                          encoding="utf-8")
         print(f"\nwrote {display_path(report)} and {display_path(chart)}")
     print(f"done in {seconds:.0f} s")
     return 0
