@@ -25,7 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks.dev_benchmark import case_cer, cer_norm, corpus_rate, load_cases  # noqa: E402
+from benchmarks.dev_benchmark import SystemRun, load_cases, score  # noqa: E402
 
 DATA = REPO_ROOT.parent / "shared" / "data"
 # file: (CER reduction aimed at, worse cap, right_broken cap, hot recall goal); shares of the file's cases.
@@ -138,30 +138,19 @@ class Harness:
         return out
 
     def figures(self, name: str, weights: Any, margin: float) -> dict[int, dict[str, float]]:
+        """Each half's figures, as dev_benchmark's `score` defines them (0 where it has none)."""
         works = self.files[name]
         outputs = self.outputs(name, weights, margin)
         result = {}
         for half in (0, 1):
             rows = [(c, o) for (c, _), o in zip(works, outputs) if half_of(c.id) == half]
-            refs = [cer_norm(c.reference) for c, _ in rows]
-            ins = [cer_norm(c.text) for c, _ in rows]
-            outs = [cer_norm(o) for _, o in rows]
-            cer_in, cer_out = corpus_rate(case_cer_list, refs, ins), corpus_rate(case_cer_list, refs, outs)
-            n = max(len(rows), 1)
-            worse = sum(case_cer(r, o) > case_cer(r, i) + 1e-9 for r, i, o in zip(refs, ins, outs)) / n
-            right = [(r, o) for r, i, o in zip(refs, ins, outs) if r == i]
-            broken = sum(o != r for r, o in right) / max(len(right), 1)
-            targets = [(cer_norm(t), o) for (c, _), o in zip(rows, outs) for t in c.hotword_targets]
-            recall = sum(t in o for t, o in targets) / len(targets) if targets else None
-            result[half] = {"rel": (cer_out - cer_in) / cer_in if cer_in else 0.0, "worse": worse,
-                            "broken": broken, "recall": recall, "cer_out": cer_out}
+            if not rows:
+                result[half] = {"rel": 0.0, "worse": 0.0, "broken": 0.0, "recall": None, "cer_out": 0.0}
+                continue
+            scores = score([c for c, _ in rows], SystemRun("service", [o for _, o in rows]))
+            result[half] = {"rel": scores.rel or 0.0, "worse": scores.worse, "broken": scores.right_broken or 0.0,
+                            "recall": scores.hot_recall, "cer_out": scores.cer_out}
         return result
-
-
-def case_cer_list(references: list[str], hypotheses: list[str]) -> float:
-    import jiwer
-
-    return float(jiwer.cer(references, hypotheses))
 
 
 def objective(figures: dict[str, dict[str, float]]) -> float:
