@@ -91,11 +91,24 @@ def cases_of(name: str, limit: int | None) -> list[Any]:
             for i, s in enumerate(rest[:size])]
 
 
+def proposed(pipeline: Any, case: Any) -> Any:
+    """The case's segment through the pipeline's stages up to the candidates (no time budget): its work, with
+    `proposals` set unless it was not admitted (`status` set). The candidates do not depend on the weights."""
+    from schema.correct import CorrectionRequest
+    from service.pipeline import _Deadline
+
+    body = CorrectionRequest.model_validate(case.request)
+    work = pipeline._admit(body.segments[0].to_input())
+    if work.status is None:
+        pipeline._find_suspects([work])
+        pipeline._propose([work], body.terms(), _Deadline(None))
+    return work
+
+
 class Harness:
     def __init__(self, files: list[str], limit: int | None) -> None:
         from config import load_settings
-        from schema.correct import CorrectionRequest
-        from service.pipeline import CorrectionPipeline, _Deadline
+        from service.pipeline import CorrectionPipeline
         from service.resources import load_resources
 
         self.settings = load_settings()
@@ -104,16 +117,7 @@ class Harness:
         self.files: dict[str, list[tuple[Any, Any]]] = {}
         started = time.monotonic()
         for name in files:
-            cases = cases_of(name, limit)
-            works = []
-            for case in cases:
-                body = CorrectionRequest.model_validate(case.request)
-                work = self.pipeline._admit(body.segments[0].to_input())
-                if work.status is None:
-                    self.pipeline._find_suspects([work])
-                    self.pipeline._propose([work], body.terms(), _Deadline(None))
-                works.append((case, work))
-            self.files[name] = works
+            self.files[name] = [(case, proposed(self.pipeline, case)) for case in cases_of(name, limit)]
         print(f"proposals for {sum(len(w) for w in self.files.values())} cases in "
               f"{time.monotonic() - started:.0f} s", file=sys.stderr)
 
