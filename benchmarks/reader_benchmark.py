@@ -50,6 +50,7 @@ if str(REPO_ROOT) not in sys.path:
 from benchmarks.dev_benchmark import (  # noqa: E402  (the repository root must be on the path first)
     Target, case_cer, cer_norm, corpus_rate, display_path, format_pct, git_commit, load_cases, markdown_table,
     met_label, start_service, text_table, wer_norm)
+from service.kiwi_lm import KiwiToolkit  # noqa: E402
 from service.text import compact, has_hangul, is_mark  # noqa: E402
 
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
@@ -144,11 +145,9 @@ def correct_cases(service: Any, requests: Sequence[dict[str, Any]]) -> list[str]
     return [service.send(service.encode(r))[0] for r in requests]
 
 
-def kiwi_space(texts: Sequence[str]) -> list[str]:
+def kiwi_space(kiwi: Any, texts: Sequence[str]) -> list[str]:
     """The peer: Kiwi's own spacing model on the same texts (its default settings)."""
-    from kiwipiepy import Kiwi
-
-    return list(Kiwi(num_workers=2).space(list(texts)))
+    return list(kiwi.space(list(texts)))
 
 
 # -- measures -------------------------------------------------------------------------------------------------
@@ -282,13 +281,12 @@ class ClassRow:
     ruled: dict[str, int]  # the mark the rule writes for them: mark → count
 
 
-def mark_classes(pool: Sequence[Sentence]) -> tuple[list[ClassRow], int]:
+def mark_classes(kiwi: Any, pool: Sequence[Sentence]) -> tuple[list[ClassRow], int]:
     """For each ending class, how the whole corpus ends its sentences and what the final-mark rule writes
-    (the rule in process: Kiwi's analysis of the body, `service.refine.sentence_mark`); and the pool's size."""
-    from service.kiwi_lm import KiwiToolkit
+    (the rule in process: `kiwi`'s analysis of the body, a `service.kiwi_lm.KiwiToolkit`, and
+    `service.refine.sentence_mark`); and the pool's size."""
     from service.refine import sentence_mark
 
-    kiwi = KiwiToolkit(num_workers=2)
     analyses = kiwi.analyze([s.body for s in pool])
     rows = {c.name: ClassRow(c.name, {}, {}) for c in ENDING_CLASSES}
     for sentence, analysis in zip(pool, analyses):
@@ -536,7 +534,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{len(sentences)} sentences, {len(clean_cases)} clean cases; starting the service "
           f"({'in process' if args.in_process else 'HTTP'}) ...", flush=True)
     unspaced = [s.unspaced for s in sentences]
-    peer = kiwi_space(unspaced)
+    kiwi = KiwiToolkit(num_workers=2)  # the peer's Kiwi (its `.kiwi`, default settings) and the classes' analyser
+    peer = kiwi_space(kiwi.kiwi, unspaced)
     service = start_service(args.in_process)
     try:
         mark_out = correct_texts(service, [s.body for s in sentences], "mark")
@@ -545,7 +544,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         extra_out = [correct_texts(service, [s.body for s in texts], f"extra{k}") for k, (_, texts) in enumerate(extra)]
     finally:
         service.close()
-    classes = None if args.no_mark_classes else mark_classes(pool)
+    classes = None if args.no_mark_classes else mark_classes(kiwi, pool)
 
     marks = score_marks(sentences, mark_out)
     spacing = {row.system: row for row in (score_spacing("no correction", sentences, unspaced),
