@@ -642,10 +642,13 @@ def print_case(case: Case, output: str) -> None:
 
 
 def git_commit() -> str:
+    """HEAD's short hash, marked when tracked files differ from it; the results the benchmarks write
+    (`benchmarks/results/`) do not count, or every run that rewrites them would mark itself."""
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
                                 text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                ":(exclude)benchmarks/results"], cwd=REPO_ROOT,
                                capture_output=True, text=True, check=True).stdout.strip()
         return commit + (" (with uncommitted changes)" if dirty else "")
     except (OSError, subprocess.CalledProcessError):

@@ -26,7 +26,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks.dev_benchmark import case_cer, cer_norm  # noqa: E402
-from benchmarks.tune_weights import GOALS, cases_of, half_of  # noqa: E402
+from benchmarks.tune_weights import GOALS, cases_of, half_of, proposed  # noqa: E402
 
 FIXED = ("seq2seq", "mlm")  # the neural scorers' weights: not fitted here (no weights to load)
 # What each fact must say, whatever the data's accidents: +1 only ever for an edit, -1 only ever against it.
@@ -42,8 +42,7 @@ SIGNS = {"lm": +1, "nonword": +1, "rule_repair": +1, "votes_for": +1, "votes_bel
 def rows_of(files: list[str], limit: int | None) -> tuple[list[dict[str, float]], list[float], list[int]]:
     """Feature rows, CER changes and halves of every single edit and bundle of every case."""
     from config import load_settings
-    from schema.correct import CorrectionRequest
-    from service.pipeline import CorrectionPipeline, _Deadline
+    from service.pipeline import CorrectionPipeline
     from service.rerank import RerankItem, _Search, edit_features
     from service.resources import load_resources
 
@@ -53,12 +52,9 @@ def rows_of(files: list[str], limit: int | None) -> tuple[list[dict[str, float]]
     features, deltas, halves = [], [], []
     for name in files:
         for case in cases_of(name, limit):
-            body = CorrectionRequest.model_validate(case.request)
-            work = pipeline._admit(body.segments[0].to_input())
+            work = proposed(pipeline, case)
             if work.status is not None:
                 continue
-            pipeline._find_suspects([work])
-            pipeline._propose([work], body.terms(), _Deadline(None))
             proposals = work.proposals
             search = _Search(RerankItem(work.text, proposals), [])
             options = [(i,) for i in range(len(proposals.edits))] + [tuple(sorted(b)) for b in proposals.bundles]

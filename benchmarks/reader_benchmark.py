@@ -48,8 +48,9 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks.dev_benchmark import (  # noqa: E402  (the repository root must be on the path first)
-    case_cer, cer_norm, corpus_rate, display_path, format_pct, git_commit, load_cases, markdown_table,
-    start_service, text_table, wer_norm)
+    Target, case_cer, cer_norm, corpus_rate, display_path, format_pct, git_commit, load_cases, markdown_table,
+    met_label, start_service, text_table, wer_norm)
+from service.kiwi_lm import KiwiToolkit  # noqa: E402
 from service.text import compact, has_hangul, is_mark  # noqa: E402
 
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
@@ -144,11 +145,9 @@ def correct_cases(service: Any, requests: Sequence[dict[str, Any]]) -> list[str]
     return [service.send(service.encode(r))[0] for r in requests]
 
 
-def kiwi_space(texts: Sequence[str]) -> list[str]:
+def kiwi_space(kiwi: Any, texts: Sequence[str]) -> list[str]:
     """The peer: Kiwi's own spacing model on the same texts (its default settings)."""
-    from kiwipiepy import Kiwi
-
-    return list(Kiwi(num_workers=2).space(list(texts)))
+    return list(kiwi.space(list(texts)))
 
 
 # -- measures -------------------------------------------------------------------------------------------------
@@ -282,13 +281,12 @@ class ClassRow:
     ruled: dict[str, int]  # the mark the rule writes for them: mark → count
 
 
-def mark_classes(pool: Sequence[Sentence]) -> tuple[list[ClassRow], int]:
+def mark_classes(kiwi: Any, pool: Sequence[Sentence]) -> tuple[list[ClassRow], int]:
     """For each ending class, how the whole corpus ends its sentences and what the final-mark rule writes
-    (the rule in process: Kiwi's analysis of the body, `service.refine.sentence_mark`); and the pool's size."""
-    from service.kiwi_lm import KiwiToolkit
+    (the rule in process: `kiwi`'s analysis of the body, a `service.kiwi_lm.KiwiToolkit`, and
+    `service.refine.sentence_mark`); and the pool's size."""
     from service.refine import sentence_mark
 
-    kiwi = KiwiToolkit(num_workers=2)
     analyses = kiwi.analyze([s.body for s in pool])
     rows = {c.name: ClassRow(c.name, {}, {}) for c in ENDING_CLASSES}
     for sentence, analysis in zip(pool, analyses):
@@ -319,14 +317,6 @@ def class_table(rows: Sequence[ClassRow]) -> tuple[list[list[str]], list[str]]:
 
 
 # -- targets and report ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Target:
-    what: str
-    value: str
-    goal: str
-    met: bool
-
-
 def check_targets(marks: MarkScores, spacing: dict[str, SpacingRow], clean: CleanScores) -> list[Target]:
     service, peer = spacing["service"].wer, spacing["kiwi space()"].wer
     ratio = service / peer if peer else float("inf")
@@ -341,10 +331,6 @@ def check_targets(marks: MarkScores, spacing: dict[str, SpacingRow], clean: Clea
         Target("clean: changed, spacing counted", format_pct(clean.changed_spacing), "≤ 1%", clean.changed_spacing <= 0.01),
         Target("clean: worse (CER up)", format_pct(clean.worse_cer), "≤ 0.5%", clean.worse_cer <= 0.005),
     ]
-
-
-def _met(target: Target) -> str:
-    return "yes" if target.met else "**no**"
 
 
 def mark_rows(marks: MarkScores) -> tuple[list[list[str]], list[str]]:
@@ -372,7 +358,7 @@ def other_rows(samples: Sequence[tuple[str, MarkScores]]) -> tuple[list[list[str
 def markdown_report(args: argparse.Namespace, marks: MarkScores, spacing: dict[str, SpacingRow],
                     clean: CleanScores, targets: list[Target], chart: Path | None, seconds: float,
                     samples: Sequence[tuple[str, MarkScores]] = (),
-                    classes: tuple[list[ClassRow], int] | None = None, commit: str | None = None) -> str:
+                    classes: tuple[list[ClassRow], int] | None = None) -> str:
     mode = ("in process (pipeline called directly)" if args.in_process
             else "over HTTP (uvicorn on 127.0.0.1, 32 segments a request)")
     confusion, header = mark_rows(marks)
@@ -384,7 +370,7 @@ def markdown_report(args: argparse.Namespace, marks: MarkScores, spacing: dict[s
         f"- date: {dt.datetime.now().astimezone().isoformat(timespec='seconds')}; run took {seconds:.0f} s",
         f"- machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}",
-        f"- service: {mode}; commit {commit or git_commit()}",
+        f"- service: {mode}; commit {git_commit()}",
         f"- sentences: {marks.n} drawn with seed {args.seed} from `{display_path(args.data / 'corpus' / 'sentences.txt')}` "
         "(those ending in . ? ! with no other mark inside); clean: "
         f"`{display_path(args.data / 'dev' / 'clean.jsonl')}` ({clean.n} cases)",
@@ -395,7 +381,8 @@ def markdown_report(args: argparse.Namespace, marks: MarkScores, spacing: dict[s
         "",
         "## Targets",
         "",
-        markdown_table([[t.what, t.value, t.goal, _met(t)] for t in targets], ("target", "measured", "goal", "met")),
+        markdown_table([[t.what, t.value, t.goal, met_label(t)] for t in targets],
+                       ("target", "measured", "goal", "met")),
         "",
         "## Final mark",
         "",
@@ -527,7 +514,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    commit = git_commit()  # before this run rewrites its own results (tracked files)
     corpus = args.data / "corpus" / "sentences.txt"
     clean_path = args.data / "dev" / "clean.jsonl"
     for path in (corpus, clean_path):
@@ -548,7 +534,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{len(sentences)} sentences, {len(clean_cases)} clean cases; starting the service "
           f"({'in process' if args.in_process else 'HTTP'}) ...", flush=True)
     unspaced = [s.unspaced for s in sentences]
-    peer = kiwi_space(unspaced)
+    kiwi = KiwiToolkit(num_workers=2)  # the peer's Kiwi (its `.kiwi`, default settings) and the classes' analyser
+    peer = kiwi_space(kiwi.kiwi, unspaced)
     service = start_service(args.in_process)
     try:
         mark_out = correct_texts(service, [s.body for s in sentences], "mark")
@@ -557,7 +544,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         extra_out = [correct_texts(service, [s.body for s in texts], f"extra{k}") for k, (_, texts) in enumerate(extra)]
     finally:
         service.close()
-    classes = None if args.no_mark_classes else mark_classes(pool)
+    classes = None if args.no_mark_classes else mark_classes(kiwi, pool)
 
     marks = score_marks(sentences, mark_out)
     spacing = {row.system: row for row in (score_spacing("no correction", sentences, unspaced),
@@ -580,7 +567,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if classes is not None:
         print(f"\n== ending classes over the whole corpus ({classes[1]} sentences)\n"
               + text_table(*class_table(classes[0])))
-    print("\ntargets:\n" + text_table([[t.what, t.value, t.goal, _met(t)] for t in targets],
+    print("\ntargets:\n" + text_table([[t.what, t.value, t.goal, met_label(t)] for t in targets],
                                       ("target", "measured", "goal", "met")))
     if args.show_errors:
         show_errors(sentences, mark_out, unspaced_out, marks, [c.text for c in clean_cases], clean_out, clean,
@@ -591,8 +578,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         chart = args.out / "reader_benchmark.png"
         write_chart(marks, spacing, clean, chart)
         report = args.out / "reader_benchmark.md"
-        report.write_text(markdown_report(args, marks, spacing, clean, targets, chart, seconds, samples, classes,
-                                          commit), encoding="utf-8")
+        report.write_text(markdown_report(args, marks, spacing, clean, targets, chart, seconds, samples, classes),
+                          encoding="utf-8")
         print(f"\nwrote {display_path(report)} and {display_path(chart)}")
     print(f"done in {seconds:.0f} s")
     return 0

@@ -25,7 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks.dev_benchmark import case_cer, cer_norm, corpus_rate, load_cases  # noqa: E402
+from benchmarks.dev_benchmark import SystemRun, load_cases, score  # noqa: E402
 
 DATA = REPO_ROOT.parent / "shared" / "data"
 # file: (CER reduction aimed at, worse cap, right_broken cap, hot recall goal); shares of the file's cases.
@@ -91,11 +91,24 @@ def cases_of(name: str, limit: int | None) -> list[Any]:
             for i, s in enumerate(rest[:size])]
 
 
+def proposed(pipeline: Any, case: Any) -> Any:
+    """The case's segment through the pipeline's stages up to the candidates (no time budget): its work, with
+    `proposals` set unless it was not admitted (`status` set). The candidates do not depend on the weights."""
+    from schema.correct import CorrectionRequest
+    from service.pipeline import _Deadline
+
+    body = CorrectionRequest.model_validate(case.request)
+    work = pipeline._admit(body.segments[0].to_input())
+    if work.status is None:
+        pipeline._find_suspects([work])
+        pipeline._propose([work], body.terms(), _Deadline(None))
+    return work
+
+
 class Harness:
     def __init__(self, files: list[str], limit: int | None) -> None:
         from config import load_settings
-        from schema.correct import CorrectionRequest
-        from service.pipeline import CorrectionPipeline, _Deadline
+        from service.pipeline import CorrectionPipeline
         from service.resources import load_resources
 
         self.settings = load_settings()
@@ -104,16 +117,7 @@ class Harness:
         self.files: dict[str, list[tuple[Any, Any]]] = {}
         started = time.monotonic()
         for name in files:
-            cases = cases_of(name, limit)
-            works = []
-            for case in cases:
-                body = CorrectionRequest.model_validate(case.request)
-                work = self.pipeline._admit(body.segments[0].to_input())
-                if work.status is None:
-                    self.pipeline._find_suspects([work])
-                    self.pipeline._propose([work], body.terms(), _Deadline(None))
-                works.append((case, work))
-            self.files[name] = works
+            self.files[name] = [(case, proposed(self.pipeline, case)) for case in cases_of(name, limit)]
         print(f"proposals for {sum(len(w) for w in self.files.values())} cases in "
               f"{time.monotonic() - started:.0f} s", file=sys.stderr)
 
@@ -138,30 +142,19 @@ class Harness:
         return out
 
     def figures(self, name: str, weights: Any, margin: float) -> dict[int, dict[str, float]]:
+        """Each half's figures, as dev_benchmark's `score` defines them (0 where it has none)."""
         works = self.files[name]
         outputs = self.outputs(name, weights, margin)
         result = {}
         for half in (0, 1):
             rows = [(c, o) for (c, _), o in zip(works, outputs) if half_of(c.id) == half]
-            refs = [cer_norm(c.reference) for c, _ in rows]
-            ins = [cer_norm(c.text) for c, _ in rows]
-            outs = [cer_norm(o) for _, o in rows]
-            cer_in, cer_out = corpus_rate(case_cer_list, refs, ins), corpus_rate(case_cer_list, refs, outs)
-            n = max(len(rows), 1)
-            worse = sum(case_cer(r, o) > case_cer(r, i) + 1e-9 for r, i, o in zip(refs, ins, outs)) / n
-            right = [(r, o) for r, i, o in zip(refs, ins, outs) if r == i]
-            broken = sum(o != r for r, o in right) / max(len(right), 1)
-            targets = [(cer_norm(t), o) for (c, _), o in zip(rows, outs) for t in c.hotword_targets]
-            recall = sum(t in o for t, o in targets) / len(targets) if targets else None
-            result[half] = {"rel": (cer_out - cer_in) / cer_in if cer_in else 0.0, "worse": worse,
-                            "broken": broken, "recall": recall, "cer_out": cer_out}
+            if not rows:
+                result[half] = {"rel": 0.0, "worse": 0.0, "broken": 0.0, "recall": None, "cer_out": 0.0}
+                continue
+            scores = score([c for c, _ in rows], SystemRun("service", [o for _, o in rows]))
+            result[half] = {"rel": scores.rel or 0.0, "worse": scores.worse, "broken": scores.right_broken or 0.0,
+                            "recall": scores.hot_recall, "cer_out": scores.cer_out}
         return result
-
-
-def case_cer_list(references: list[str], hypotheses: list[str]) -> float:
-    import jiwer
-
-    return float(jiwer.cer(references, hypotheses))
 
 
 def objective(figures: dict[str, dict[str, float]]) -> float:
