@@ -127,9 +127,8 @@ def _last_index(morphemes: Sequence[Morpheme], test) -> int:
 
 
 def _asking_question_word(ending: _Ending) -> bool:
-    """A question word (뭐, 어디, 언제, 왜, 어떻게 …) in the main clause of the last sentence, used as one."""
-    if ending.form in _WHETHER:
-        return False
+    """A question word (뭐, 어디, 언제, 왜, 어떻게 …) in the main clause of the last sentence, used as one.
+    (A sentence ending in …는지/…ㄹ지 never gets here: `sentence_mark` reads it as stating first.)"""
     body = ending.body
     closed = _last_index(body, lambda _, m: m.tag in ("EC", "EF") and m.form in _CLOSES_QUESTION_WORD)
     for i in range(closed + 1, len(body)):
@@ -350,8 +349,8 @@ def sentence_mark(analysis: Analysis) -> str:
         return "." if _speaker_wants(ending, question_word) else "?"
     if ending.predicate in _REQUEST_AUXILIARIES:
         return "."
-    if question_word:
-        return "." if _suggestion(ending) else "?"
+    if question_word:  # the musing …ㄹ까요 of `_suggestion` is an asking form, read above
+        return "?"
     return "?" if _asks_without_question_word(ending) else "."
 
 
