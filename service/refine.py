@@ -16,13 +16,14 @@ from typing import Protocol, Sequence
 
 from service.kiwi_lm import Analysis, KiwiToolkit, Morpheme
 from service.text import ends_with_mark, is_mark
+from service.types import EditSource
 
 
 @dataclass(frozen=True)
 class Refinement:
     text: str
     final_mark: str
-    source: str
+    source: EditSource  # what the edits it alone made are credited to: "spacing" (Kiwi) or "kobart"
 
 
 # Character spans (start, end offsets in one text) whose spacing the refine stage must leave as it is.
