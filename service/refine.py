@@ -490,9 +490,10 @@ def respace(text: str, proposal: str, reading: Analysis, protected: Spans = ()) 
     for k in range(len(bounds) - 1):
         start, end = bounds[k], bounds[k + 1]
         inside_eojeol = added[bisect_right(added, start):bisect_left(added, end)]
-        if unspaced or _length(letters[start:end]) >= LONG_EOJEOL:
-            kept.update(p for p in inside_eojeol
-                        if unspaced or _clear_boundary(ending_at.get(p), starting_at.get(p)))
+        if unspaced:
+            kept.update(inside_eojeol)
+        elif _length(letters[start:end]) >= LONG_EOJEOL:
+            kept.update(p for p in inside_eojeol if _clear_boundary(ending_at.get(p), starting_at.get(p)))
         # A space Kiwi removes while it re-cuts the words around it (여친 핸폰번호 → 여친핸 폰 번호) is not a
         # glue of two pieces of one word: it stays.
         if k and start not in proposed and _cuts_a_word(start, end - start, starting_at, inside) \
