@@ -16,13 +16,14 @@ from typing import Protocol, Sequence
 
 from service.kiwi_lm import Analysis, KiwiToolkit, Morpheme
 from service.text import ends_with_mark, is_mark
+from service.types import EditSource
 
 
 @dataclass(frozen=True)
 class Refinement:
     text: str
     final_mark: str
-    source: str
+    source: EditSource  # what the edits it alone made are credited to: "spacing" (Kiwi) or "kobart"
 
 
 # Character spans (start, end offsets in one text) whose spacing the refine stage must leave as it is.
@@ -127,9 +128,8 @@ def _last_index(morphemes: Sequence[Morpheme], test) -> int:
 
 
 def _asking_question_word(ending: _Ending) -> bool:
-    """A question word (뭐, 어디, 언제, 왜, 어떻게 …) in the main clause of the last sentence, used as one."""
-    if ending.form in _WHETHER:
-        return False
+    """A question word (뭐, 어디, 언제, 왜, 어떻게 …) in the main clause of the last sentence, used as one.
+    (A sentence ending in …는지/…ㄹ지 never gets here: `sentence_mark` reads it as stating first.)"""
     body = ending.body
     closed = _last_index(body, lambda _, m: m.tag in ("EC", "EF") and m.form in _CLOSES_QUESTION_WORD)
     for i in range(closed + 1, len(body)):
@@ -350,8 +350,8 @@ def sentence_mark(analysis: Analysis) -> str:
         return "." if _speaker_wants(ending, question_word) else "?"
     if ending.predicate in _REQUEST_AUXILIARIES:
         return "."
-    if question_word:
-        return "." if _suggestion(ending) else "?"
+    if question_word:  # the musing …ㄹ까요 of `_suggestion` is an asking form, read above
+        return "?"
     return "?" if _asks_without_question_word(ending) else "."
 
 
@@ -490,9 +490,10 @@ def respace(text: str, proposal: str, reading: Analysis, protected: Spans = ()) 
     for k in range(len(bounds) - 1):
         start, end = bounds[k], bounds[k + 1]
         inside_eojeol = added[bisect_right(added, start):bisect_left(added, end)]
-        if unspaced or _length(letters[start:end]) >= LONG_EOJEOL:
-            kept.update(p for p in inside_eojeol
-                        if unspaced or _clear_boundary(ending_at.get(p), starting_at.get(p)))
+        if unspaced:
+            kept.update(inside_eojeol)
+        elif _length(letters[start:end]) >= LONG_EOJEOL:
+            kept.update(p for p in inside_eojeol if _clear_boundary(ending_at.get(p), starting_at.get(p)))
         # A space Kiwi removes while it re-cuts the words around it (여친 핸폰번호 → 여친핸 폰 번호) is not a
         # glue of two pieces of one word: it stays.
         if k and start not in proposed and _cuts_a_word(start, end - start, starting_at, inside) \
