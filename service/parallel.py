@@ -32,6 +32,7 @@ import psutil
 from config import Settings
 from service.pipeline import CorrectionPipeline, StageObserver
 from service.types import SegmentInput, SegmentResult, TermLists
+from service.worker_pool import is_light
 
 logger = logging.getLogger(__name__)
 
@@ -179,8 +180,7 @@ class TwoProcessPipeline:
     def _small(self, segments: list[SegmentInput]) -> bool:
         """As small as the requests the express thread takes: quicker here than queued behind a big batch's
         half on the helper."""
-        size = sum(len(s.text) + sum(len(h.text) for h in s.nbest) for s in segments)
-        return size <= self.settings.EXPRESS_MAX_CHARS
+        return is_light(segments, self.settings.EXPRESS_MAX_CHARS)
 
     def close(self, grace_s: float = 1.0) -> None:
         """Stop the watchdog and the helper; a helper that does not leave within `grace_s` is killed."""
