@@ -165,10 +165,6 @@ class WorkerPool:
             if job.future.set_running_or_notify_cancel():
                 job.future.set_exception(ShuttingDown(self.retry_after_s))
 
-    @property
-    def closing(self) -> bool:
-        return self._closing
-
     def shutdown(self, wait: bool = True) -> None:
         """Close (refusing what has not started) and let the threads end (waiting for them when `wait`)."""
         self.close()
