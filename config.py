@@ -307,12 +307,17 @@ def allowed(info: Any) -> str:
     return kind
 
 
+def _env_key(dotted: str) -> str:
+    """The environment variable of a (dotted) setting, lower-cased: `WEIGHTS.lm` → `ec_weights__lm`."""
+    return f"{ENV_PREFIX}{dotted.replace('.', '__')}".lower()
+
+
 def _env_name(environ: Mapping[str, str], dotted: str) -> str | None:
     """The environment variable that set this (dotted) setting, matched as pydantic-settings matches."""
-    wanted = [f"{ENV_PREFIX}{dotted.replace('.', '__')}".lower()]
+    wanted = [_env_key(dotted)]
     top = dotted.split(".")[0]
     if "." in dotted:
-        wanted.append(f"{ENV_PREFIX}{top}".lower())
+        wanted.append(_env_key(top))
     for candidate in wanted:
         for name in environ:
             if name.lower() == candidate:
@@ -336,7 +341,7 @@ def _explain(exc: ValidationError, environ: Mapping[str, str], config_file: Path
         env = _env_name(environ, dotted)
         if env is not None:
             where = f"{env}={environ[env]!r}"
-            if env.lower() != f"{ENV_PREFIX}{dotted.replace('.', '__')}".lower():  # a group set as JSON
+            if env.lower() != _env_key(dotted):  # a group set as JSON
                 where += f" ({dotted}={error.get('input')!r})"
         else:
             source = f" in {config_file}" if config_file is not None else ""
