@@ -256,25 +256,29 @@ def _check_json(path: Path, environ: Mapping[str, str]) -> None:
         raise ConfigError(f"{where}: holds a JSON {type(data).__name__}; allowed: a JSON object of settings")
 
 
+def _group(annotation: Any) -> type[BaseModel] | None:
+    """The settings group (WEIGHTS, GENERATION) a field's type is, or None for a plain value."""
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
 def _field_of(loc: tuple[Any, ...]) -> tuple[str, Any | None]:
     """The dotted name of an error location and the FieldInfo it refers to (None for an unknown name)."""
-    model: type[BaseModel] = Settings
+    model: type[BaseModel] | None = Settings
     info = None
     names = [str(part) for part in loc if not isinstance(part, int)]
     for name in names:
         info = model.model_fields.get(name) if model is not None else None
         if info is None:
             break
-        model = info.annotation if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel) \
-            else None
+        model = _group(info.annotation)
     return ".".join(names), info
 
 
 def allowed(info: Any) -> str:
     """What a field accepts, in words, from its type and its range."""
     annotation = info.annotation
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return f"a JSON object with some of the keys {', '.join(annotation.model_fields)}"
+    if (group := _group(annotation)) is not None:
+        return f"a JSON object with some of the keys {', '.join(group.model_fields)}"
     if typing.get_origin(annotation) is Literal:
         return "one of " + ", ".join(str(v) for v in typing.get_args(annotation))
     if annotation is bool:
@@ -303,12 +307,17 @@ def allowed(info: Any) -> str:
     return kind
 
 
+def _env_key(dotted: str) -> str:
+    """The environment variable of a (dotted) setting, lower-cased: `WEIGHTS.lm` → `ec_weights__lm`."""
+    return f"{ENV_PREFIX}{dotted.replace('.', '__')}".lower()
+
+
 def _env_name(environ: Mapping[str, str], dotted: str) -> str | None:
     """The environment variable that set this (dotted) setting, matched as pydantic-settings matches."""
-    wanted = [f"{ENV_PREFIX}{dotted.replace('.', '__')}".lower()]
+    wanted = [_env_key(dotted)]
     top = dotted.split(".")[0]
     if "." in dotted:
-        wanted.append(f"{ENV_PREFIX}{top}".lower())
+        wanted.append(_env_key(top))
     for candidate in wanted:
         for name in environ:
             if name.lower() == candidate:
@@ -320,8 +329,8 @@ def _setting_names() -> list[str]:
     names = []
     for name, info in Settings.model_fields.items():
         names.append(name)
-        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
-            names.extend(f"{name}.{inner}" for inner in info.annotation.model_fields)
+        if (group := _group(info.annotation)) is not None:
+            names.extend(f"{name}.{inner}" for inner in group.model_fields)
     return names
 
 
@@ -332,7 +341,7 @@ def _explain(exc: ValidationError, environ: Mapping[str, str], config_file: Path
         env = _env_name(environ, dotted)
         if env is not None:
             where = f"{env}={environ[env]!r}"
-            if env.lower() != f"{ENV_PREFIX}{dotted.replace('.', '__')}".lower():  # a group set as JSON
+            if env.lower() != _env_key(dotted):  # a group set as JSON
                 where += f" ({dotted}={error.get('input')!r})"
         else:
             source = f" in {config_file}" if config_file is not None else ""

@@ -13,6 +13,7 @@ from fastapi import Request
 from routes.middleware import BODY_READ_AT
 from service.budget import correct_within_budget
 from service.types import SegmentInput, SegmentResult, TermLists
+from service.worker_pool import is_light
 
 T = TypeVar("T")
 
@@ -38,7 +39,6 @@ async def correct_segments(request: Request, segments: list[SegmentInput], terms
         return results, (finish(results) if finish is not None else results)
 
     # A small request may also take the express thread: it must not wait behind requests of 256 segments.
-    size = sum(len(s.text) + sum(len(h.text) for h in s.nbest) for s in segments)
-    results, finished = await state.pool.run(work, light=size <= settings.EXPRESS_MAX_CHARS)
+    results, finished = await state.pool.run(work, light=is_light(segments, settings.EXPRESS_MAX_CHARS))
     metrics.observe_results(results)
     return finished

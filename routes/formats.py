@@ -6,7 +6,6 @@ shares), and write the corrections back into the client's own format.
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any, Literal, Optional, Union
@@ -41,13 +40,12 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def _json(document: Any) -> Response:
-    """The answer rendered as JSONResponse would (compact, UTF-8), by the worker thread that calls this."""
+def _json(document: Any) -> JSONResponse:
+    """The answer as a JSONResponse, rendered (in its constructor) by the worker thread that calls this."""
     try:
-        text = json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    except ValueError:
-        text = json.dumps(_finite(document), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return Response(text.encode("utf-8"), media_type="application/json")
+        return JSONResponse(document)
+    except ValueError:  # NaN or Infinity somewhere
+        return JSONResponse(_finite(document))
 
 
 def _unreadable(field: str, message: str, line: Optional[int] = None) -> JSONResponse:

@@ -32,6 +32,7 @@ import psutil
 from config import Settings
 from service.pipeline import CorrectionPipeline, StageObserver
 from service.types import SegmentInput, SegmentResult, TermLists
+from service.worker_pool import is_light
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ RESTART_BACKOFF_S = (0.0, 5.0, 15.0, 30.0)
 DEADLINE_GRACE_S = 1.0
 # How often a waiting caller looks up from the helper's future to see whether the helper is still well.
 _POLL_S = 0.1
+# The problem reported until the first helper is ready (its readiness is no comeback worth a log line).
+_STARTING = "helper process starting"
 
 # The helper process's own pipeline (one per process, built by the executor's initializer).
 _worker_pipeline: CorrectionPipeline | None = None
@@ -130,7 +133,7 @@ class TwoProcessPipeline:
         self.min_segments = max(2, min_segments)
         self._lock = threading.Lock()
         self._helper: _Helper | None = None
-        self._problem: str | None = "helper process starting"
+        self._problem: str | None = _STARTING
         self._failures = 0
         self._next_start = 0.0
         self._closed = threading.Event()
@@ -179,8 +182,7 @@ class TwoProcessPipeline:
     def _small(self, segments: list[SegmentInput]) -> bool:
         """As small as the requests the express thread takes: quicker here than queued behind a big batch's
         half on the helper."""
-        size = sum(len(s.text) + sum(len(h.text) for h in s.nbest) for s in segments)
-        return size <= self.settings.EXPRESS_MAX_CHARS
+        return is_light(segments, self.settings.EXPRESS_MAX_CHARS)
 
     def close(self, grace_s: float = 1.0) -> None:
         """Stop the watchdog and the helper; a helper that does not leave within `grace_s` is killed."""
@@ -262,7 +264,7 @@ class TwoProcessPipeline:
         elif self._problem is not None:
             with self._lock:
                 if self._helper is helper:
-                    if self._problem != "helper process starting":
+                    if self._problem != _STARTING:
                         logger.warning("helper process (pid %d) is back", helper.pid)
                     self._problem, self._failures = None, 0
 

@@ -71,20 +71,21 @@ class GracefulShutdown:
         if self._finished.is_set():
             return
         logger.warning("SIGTERM: no new work; running requests get %.1f s to finish", self.exit_after_s)
-        for stop_taking_work in self.on_signal:
-            try:
-                stop_taking_work()
-            except Exception:
-                logger.exception("shutdown step failed")
+        _run_each(self.on_signal, "shutdown step failed")
         self.intake_stopped.set()
         if self._finished.wait(self.exit_after_s):
             return
         logger.error("shutdown did not finish within %.1f s of the signal; exiting now", self.exit_after_s)
-        for step in self.before_forced_exit:
-            try:
-                step()
-            except Exception:
-                logger.exception("forced-exit step failed")
+        _run_each(self.before_forced_exit, "forced-exit step failed")
         for handler in logging.getLogger().handlers:
             handler.flush()
         self.force_exit(1)
+
+
+def _run_each(steps: Sequence[Callable[[], None]], failure: str) -> None:
+    """Every step in turn; one that fails is logged (`failure`) and does not stop the others."""
+    for step in steps:
+        try:
+            step()
+        except Exception:
+            logger.exception(failure)

@@ -23,9 +23,18 @@ import time
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
+
+if TYPE_CHECKING:
+    from service.types import SegmentInput
 
 T = TypeVar("T")
+
+
+def is_light(segments: Sequence[SegmentInput], max_chars: int) -> bool:
+    """Whether a batch is as small as the requests the express threads take: its texts and n-best hypotheses
+    together at most `max_chars` characters (EXPRESS_MAX_CHARS)."""
+    return sum(len(s.text) + sum(len(h.text) for h in s.nbest) for s in segments) <= max_chars
 
 
 class PoolSaturated(Exception):
@@ -155,10 +164,6 @@ class WorkerPool:
         for job in refused:
             if job.future.set_running_or_notify_cancel():
                 job.future.set_exception(ShuttingDown(self.retry_after_s))
-
-    @property
-    def closing(self) -> bool:
-        return self._closing
 
     def shutdown(self, wait: bool = True) -> None:
         """Close (refusing what has not started) and let the threads end (waiting for them when `wait`)."""

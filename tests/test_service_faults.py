@@ -102,17 +102,24 @@ def test_health_says_degraded_with_the_reason_until_it_is_back():
 
 
 # -- shutdown ---------------------------------------------------------------------------------------------
+async def _hold_a_worker(pool: WorkerPool) -> tuple[asyncio.Future, threading.Event]:
+    """A request that has started on an ordinary thread and holds it until the returned gate is set (its
+    answer: True)."""
+    gate, started = threading.Event(), threading.Event()
+
+    def hold():
+        started.set()
+        return gate.wait(10)
+
+    held = asyncio.ensure_future(pool.run(hold))
+    await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+    return held, gate
+
+
 def test_a_closing_pool_refuses_new_and_queued_work_and_finishes_running_work():
     async def scenario():
         pool = WorkerPool(workers=1, queue_size=4)
-        gate, started = threading.Event(), threading.Event()
-
-        def running():
-            started.set()
-            return gate.wait(10)
-
-        first = asyncio.ensure_future(pool.run(running))
-        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        first, gate = await _hold_a_worker(pool)
         queued = asyncio.ensure_future(pool.run(lambda: "ran"))
         await asyncio.sleep(0.05)
         pool.close()
@@ -133,17 +140,11 @@ def test_a_closing_pool_refuses_new_and_queued_work_and_finishes_running_work():
 def test_light_requests_pass_heavy_ones_on_the_express_thread_and_heavy_ones_never_take_it():
     async def scenario():
         pool = WorkerPool(workers=1, queue_size=4, express_workers=1)
-        gate, started = threading.Event(), threading.Event()
-
-        def heavy():
-            started.set()
-            return gate.wait(10)
 
         def where() -> str:
             return threading.current_thread().name
 
-        first = asyncio.ensure_future(pool.run(heavy))
-        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        first, gate = await _hold_a_worker(pool)  # a heavy request
         second = asyncio.ensure_future(pool.run(where))
         assert (await pool.run(where, light=True)).startswith("ec-express")  # while the worker is held
         assert (await pool.run(where, light=True)).startswith("ec-express")
@@ -160,15 +161,8 @@ def test_light_requests_pass_heavy_ones_on_the_express_thread_and_heavy_ones_nev
 def test_ordinary_threads_take_the_oldest_request_of_either_kind():
     async def scenario():
         pool = WorkerPool(workers=1, queue_size=8, express_workers=0)
-        gate, started = threading.Event(), threading.Event()
         order: list[str] = []
-
-        def hold():
-            started.set()
-            gate.wait(10)
-
-        held = asyncio.ensure_future(pool.run(hold))
-        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        held, gate = await _hold_a_worker(pool)
         waiting = []
         for name, light in (("heavy-1", False), ("light-1", True), ("heavy-2", False), ("light-2", True)):
             waiting.append(asyncio.ensure_future(pool.run(order.append, name, light=light)))
