@@ -30,7 +30,7 @@ _SPLIT_CODA = {
     "ㅄ": ("ㅂ", "ㅅ"),
 }
 _ASPIRATE = {"ㄱ": "ㅋ", "ㄷ": "ㅌ", "ㅂ": "ㅍ", "ㅈ": "ㅊ", "ㅅ": "ㅆ"}
-_TENSE = {"ㄱ": "ㄲ", "ㄷ": "ㄸ", "ㅂ": "ㅃ", "ㅅ": "ㅆ", "ㅈ": "ㅉ"}
+TENSE = {"ㄱ": "ㄲ", "ㄷ": "ㄸ", "ㅂ": "ㅃ", "ㅅ": "ㅆ", "ㅈ": "ㅉ"}
 _NASAL = {"ㄱ": "ㅇ", "ㄷ": "ㄴ", "ㅂ": "ㅁ"}
 # Vowels most speakers no longer tell apart; the recogniser confuses them freely.
 _MERGED_VOWEL = {"ㅐ": "ㅔ", "ㅒ": "ㅖ", "ㅙ": "ㅞ", "ㅚ": "ㅞ", "ㅢ": "ㅣ"}
@@ -140,8 +140,8 @@ def pronounce_syllables(syllables: list[Syllable]) -> list[Syllable]:
         elif neutral == "ㄹ" and next_onset == "ㄴ":
             next_onset = "ㄹ"
         # Tensing after a stop (학교 → 학꾜).
-        if neutral in ("ㄱ", "ㄷ", "ㅂ") and next_onset in _TENSE:
-            next_onset = _TENSE[next_onset]
+        if neutral in ("ㄱ", "ㄷ", "ㅂ") and next_onset in TENSE:
+            next_onset = TENSE[next_onset]
         out[i] = Syllable(left.onset, left.vowel, neutral)
         out[i + 1] = Syllable(next_onset, right.vowel, right.coda)
     if out and out[-1].coda:

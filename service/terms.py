@@ -3,14 +3,17 @@
 A recogniser writes what it heard, so a misheard term is close to the true one in *sound*: a merged or near
 vowel (체조 → 채조, 요오드 → 요어드), a lax/tense/aspirated swap, a final consonant dropped or carried into the
 next syllable (애완동물을 → 애완동무를), the term split across two eojeols or glued to its neighbour, or standing
-inside a longer eojeol with its particle (야생동문에 → 야생동물에). So the text is read as a row of syllable
-sounds, spaces ignored, and every window of about a term's length is compared with the terms of that length:
-the cost is linear in the text's length times the number of terms, never more.
+inside a longer eojeol with its particle (야생동문에 → 야생동물에), a term said the way speech says it rather
+than the way it is spelled (며느릿감 said 며느리깜, 발현 said 바련), an acronym written as the letters heard
+(아이티 → IT). So the text is read as a row of syllable sounds, spaces ignored, and every window of about a
+term's length is compared with the ways each term of that length is said: the cost is linear in the text's
+length times the number of terms, never more.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Callable
 
@@ -19,7 +22,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from service.particles import agree, undo_liaison
-from service.phonology import decompose, family_key, key_distance, pronounce, sound_key
+from service.phonology import TENSE, compose, decompose, family_key, key_distance, pronounce, sound_key
 from service.text import is_hangul_syllable
 from service.types import EditSource
 
@@ -46,13 +49,17 @@ class TermMatch:
 
 @dataclass(frozen=True)
 class TermIndex:
-    """Terms with their sound keys grouped by length in letters, built once per request."""
+    """Terms with the sound keys of the ways each is said, grouped by length in letters, built once per
+    request. A row is one way one term is said: `row_terms[r]` is its term, `keys[r]` its sound key."""
 
     terms: tuple[str, ...]
+    row_terms: tuple[int, ...]
+    row_costs: tuple[float, ...]  # what saying the term this way adds to its distance
     keys: tuple[str, ...]
     loose_keys: tuple[str, ...]
     letters: tuple[int, ...]  # how many letters (syllables, Latin letters, digits) each term has
-    budgets: np.ndarray  # how far (in jamo edits) a stretch may sound from each term
+    sounds: tuple[int, ...]  # how many sounds each term has as written
+    budgets: np.ndarray  # how far (in jamo edits) a stretch may sound from each row
     source: EditSource
     by_letters: dict[int, np.ndarray] = field(default_factory=dict, compare=False)
 
@@ -60,17 +67,55 @@ class TermIndex:
     def build(cls, terms: tuple[str, ...], source: EditSource, max_distance: float) -> "TermIndex":
         usable = tuple(t for t in dict.fromkeys(" ".join(t.split()) for t in terms if t and t.strip())
                        if len(sound_key(spoken(t))) >= MIN_TERM_SOUNDS)
-        keys = tuple(sound_key(spoken(t)) for t in usable)
+        sounds = tuple(len(sound_key(spoken(t))) for t in usable)
+        rows: dict[tuple[int, str], float] = {}
+        for i, t in enumerate(usable):
+            for said, cost in said_variants(spoken(t)):
+                rows.setdefault((i, sound_key(said)), cost)
         letters = tuple(len(_letters(spoken(t))) for t in usable)
         by_letters: dict[int, list[int]] = {}
-        for i, count in enumerate(letters):
-            by_letters.setdefault(count, []).append(i)
-        return cls(usable, keys, tuple(family_key(k) for k in keys), letters,
-                   np.array([max_distance * len(k) for k in keys], dtype=float), source,
+        for r, (i, _) in enumerate(rows):
+            by_letters.setdefault(letters[i], []).append(r)
+        keys = tuple(key for _, key in rows)
+        # Every way of saying a term is held to the budget of the term as written.
+        return cls(usable, tuple(i for i, _ in rows), tuple(rows.values()), keys,
+                   tuple(family_key(k) for k in keys), letters, sounds,
+                   np.array([max_distance * sounds[i] for i, _ in rows], dtype=float), source,
                    {n: np.array(ids) for n, ids in by_letters.items()})
 
     def __bool__(self) -> bool:
         return bool(self.terms)
+
+
+# After a vowel or a sonorant an onset ㅎ is barely said (전화 is said 저놔, 발현 바련).
+_WEAKENS_H = ("", "ㄴ", "ㄹ", "ㅁ", "ㅇ")
+# A weakened ㅎ is a close sound, not the same one: it costs what a swap within a family of close sounds costs.
+WEAK_H_COST = 0.5
+
+
+def said_variants(term: str) -> tuple[tuple[str, float], ...]:
+    """The term as written, and respelled as it is also commonly said, which is how a recogniser may write
+    it, each with what it adds to the term's distance: a 사이시옷 heard only as the tension it gives the next
+    consonant (며느릿감 → 며느리깜, 햇빛 → 해삧: the standard allows it, so nothing), and an onset ㅎ after a
+    vowel or a sonorant weakened until it is not heard (발현 → 발연, 문화 → 문와: said 바련, 무놔)."""
+    syllables = [decompose(ch) for ch in term]
+    variants = [(term, 0.0)]
+    sai_siot = list(syllables)
+    weak_h = list(syllables)
+    for i in range(1, len(syllables)):
+        left, right = syllables[i - 1], syllables[i]
+        if left is None or right is None:
+            continue
+        if left.coda == "ㅅ" and right.onset in TENSE:
+            sai_siot[i - 1] = replace(left, coda="")
+            sai_siot[i] = replace(right, onset=TENSE[right.onset])
+        if right.onset == "ㅎ" and left.coda in _WEAKENS_H:
+            weak_h[i] = replace(right, onset="ㅇ")
+    for respelled, cost in ((sai_siot, 0.0), (weak_h, WEAK_H_COST)):
+        if respelled != syllables:
+            variants.append(("".join(ch if s is None else compose(s.onset, s.vowel, s.coda)
+                                     for ch, s in zip(term, respelled)), cost))
+    return tuple(variants)
 
 
 # How Korean speakers say the letters of an acronym (UN is 유엔: a recogniser writes what it heard).
@@ -99,12 +144,32 @@ def _letter_key(char: str) -> str:
 def _letter_keys(text: str) -> list[str]:
     """The sound key of every non-space character of `text` as it is said within its eojeol (pronounce keeps
     one syllable per character, so the keys line up with the characters). Eojeol by eojeol: a term that
-    starts an eojeol does not take the previous eojeol's final consonant (받은 애완동물, not 바드내완동물)."""
+    starts an eojeol does not take the previous eojeol's final consonant (받은 애완동물, not 바드내완동물).
+    The letters of an acronym are keyed as they are said (IT는: 아이, 티, 는), so a term the speaker said is
+    found where the recogniser wrote its letters."""
     keys = []
     for word in text.split():
         said = pronounce(word)
-        keys.extend(_letter_key(s) if is_hangul_syllable(c) else _letter_key(c) for c, s in zip(word, said))
+        acronym = _acronym_letters(word)
+        keys.extend(sound_key(_LETTER_NAMES[c]) if i in acronym
+                    else _letter_key(s) if is_hangul_syllable(c) else _letter_key(c)
+                    for i, (c, s) in enumerate(zip(word, said)))
     return keys
+
+
+def _acronym_letters(word: str) -> set[int]:
+    """Positions in `word` of the letters of an acronym: a run of 2–6 capitals with no other Latin letter
+    beside it."""
+    return {i for run in re.finditer(r"(?<![A-Za-z])[A-Z]{2,6}(?![A-Za-z])", word)
+            for i in range(run.start(), run.end())}
+
+
+def _cuts_latin_word(text: str, position: int) -> bool:
+    return 0 < position < len(text) and _is_latin(text[position - 1]) and _is_latin(text[position])
+
+
+def _is_latin(char: str) -> bool:
+    return char.isascii() and char.isalpha()
 
 
 def _took_liaison(char: str, key: str) -> bool:
@@ -155,9 +220,10 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
         loose = process.cdist([family_key(k) for k in window_keys], [index.loose_keys[i] for i in ids],
                               scorer=Levenshtein.distance, score_cutoff=cutoff, dtype=np.int32, workers=1)
         for w, t in zip(*np.nonzero(loose <= budgets[None, :])):
-            term_id = int(ids[t])
-            distance = key_distance(window_keys[w], index.keys[term_id])
-            if distance > index.budgets[term_id]:
+            row = int(ids[t])
+            term_id = index.row_terms[row]
+            distance = key_distance(window_keys[w], index.keys[row]) + index.row_costs[row]
+            if distance > index.budgets[row]:
                 continue
             for first, size in windows[window_keys[w]]:
                 start, stop = positions[first], positions[first + size - 1] + 1
@@ -165,6 +231,8 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
                     continue
                 if start > 0 and not text[start - 1].isspace() and any(ch.isspace() for ch in text[start:stop]):
                     continue  # a term split over two eojeols begins one (쿠버 네티스), not the middle of one
+                if _cuts_latin_word(text, start) or _cuts_latin_word(text, stop):
+                    continue  # nor does it take a piece of a Latin word (the IT of ITEM)
                 match = _rewrite(text, start, stop, size, term_id, distance, index, particle_follows)
                 if match is not None:
                     best.setdefault(term_id, []).append(match)
@@ -202,4 +270,4 @@ def _rewrite(text: str, start: int, stop: int, size: int, term_id: int, distance
     after = term + restored
     if after == text[start:end]:
         return None
-    return TermMatch(start, end, after, term, distance, len(index.keys[term_id]), index.source, size)
+    return TermMatch(start, end, after, term, distance, index.sounds[term_id], index.source, size)

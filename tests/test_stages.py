@@ -13,7 +13,7 @@ from service.phonology import pronounce, sound_distance
 from service.postprocess import drop_decoder_repeats, postprocess
 from service.spelling import compose_loose_jamo
 from service.suspects import find_suspect_spans
-from service.terms import TermIndex, find_terms
+from service.terms import WEAK_H_COST, TermIndex, find_terms, said_variants
 from service.types import SegmentInput, WordEvidence
 
 
@@ -122,6 +122,28 @@ def test_term_matching_is_linear_in_the_text_length():
 
 def test_acronyms_are_matched_by_how_their_letters_are_said():
     assert _terms("유엔 평화 유지군", "UN") == [("유엔", "UN")]
+
+
+def test_a_term_written_in_the_letters_of_an_acronym_is_found():
+    # The speaker said 아이티; the recogniser heard the letters I and T.
+    assert _terms("군대가 오기 전에 IT는 평온했다", "아이티") == [("IT는", "아이티는")]
+    # Letters inside a longer Latin word are no acronym.
+    assert _terms("ITEM 목록", "아이티") == []
+
+
+def test_a_term_is_found_where_its_sai_siot_was_heard_only_as_tension():
+    # 며느릿감 is said 며느리깜: a recogniser writes 며느리감.
+    assert _terms("며느리감 찾기", "며느릿감", max_distance=0.2) == [("며느리감", "며느릿감")]
+    assert said_variants("며느릿감") == (("며느릿감", 0.0), ("며느리깜", 0.0))
+
+
+def test_a_term_is_found_where_its_weak_h_was_not_heard():
+    # 발현 is said 바련 in running speech, closer than the spelling says.
+    assert _terms("성모 발연 장소", "발현", max_distance=0.2) == [("발연", "발현")]
+    # The weakened ㅎ costs half a sound: it is a close sound, not the same one.
+    assert said_variants("발현")[1] == ("발연", WEAK_H_COST) and WEAK_H_COST > 0
+    # No ㅎ is weakened after a stop (축하 is said 추카).
+    assert said_variants("축하") == (("축하", 0.0),)
 
 
 def test_spelling_repairs_repair_pronunciation_spelling(kiwi):
