@@ -22,7 +22,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from service.particles import agree, undo_liaison
-from service.phonology import TENSE, compose, decompose, family_key, key_distance, pronounce, sound_key
+from service.phonology import TAIL, TENSE, compose, decompose, family_key, key_distance, pronounce, sound_key
 from service.text import is_hangul_syllable
 from service.types import EditSource
 
@@ -178,6 +178,19 @@ def _took_liaison(char: str, key: str) -> bool:
     return syllable is not None and syllable.onset == "ㅇ" and bool(key) and "\u1100" <= key[0] <= "\u1112"
 
 
+def _carried_coda(text: str, positions: list[int], after: int) -> str:
+    """The final consonant a window ending just before letter `after` may have lost to liaison, as the sound
+    key of a coda: the written onset of the next syllable of the same eojeol, where the window ends in an
+    open syllable (애완동무|를 was heard as 애완동물을: its ㄹ is the term's). Only before a particle is it
+    taken: that is where a noun's final consonant moves on."""
+    if after >= len(positions) or after == 0 or positions[after] != positions[after - 1] + 1:
+        return ""
+    last, following = decompose(text[positions[after - 1]]), decompose(text[positions[after]])
+    if last is None or following is None or last.coda or following.onset == "ㅇ":
+        return ""
+    return TAIL.get(following.onset, "")
+
+
 def _eojeol_end(text: str, position: int) -> int:
     while position < len(text) and not text[position].isspace():
         position += 1
@@ -211,7 +224,11 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
             for first in range(len(positions) - size + 1):
                 if cut_sound[first] or any(breaks[first:first + size - 1]):
                     continue
-                windows.setdefault("".join(keys[first:first + size]), []).append((first, size))
+                key = "".join(keys[first:first + size])
+                windows.setdefault(key, []).append((first, size))
+                carried = _carried_coda(text, positions, first + size)
+                if carried and particle_follows(positions[first + size]):
+                    windows.setdefault(key + carried, []).append((first, size))
         if not windows:
             continue
         window_keys = list(windows)

@@ -137,6 +137,17 @@ def test_a_term_is_found_where_its_sai_siot_was_heard_only_as_tension():
     assert said_variants("며느릿감") == (("며느릿감", 0.0), ("며느리깜", 0.0))
 
 
+def test_a_final_consonant_heard_in_the_particle_is_the_terms():
+    # 가설을 is said 가서를; the recogniser wrote 가사를, its ㄹ carried into the particle.
+    text = "그 이상의 가사를 제거하는"
+    index = TermIndex.build(("가설",), "hotword", 0.25)
+    particle = text.index("를")
+    found = [(text[m.start:m.end], m.after) for m in find_terms(text, index, lambda i: i == particle)]
+    assert found == [("가사를", "가설을")]
+    # Where no particle follows, the next syllable's consonant is its own: too far from the term.
+    assert find_terms(text, index, lambda i: False) == []
+
+
 def test_a_term_is_found_where_its_weak_h_was_not_heard():
     # 발현 is said 바련 in running speech, closer than the spelling says.
     assert _terms("성모 발연 장소", "발현", max_distance=0.2) == [("발연", "발현")]
