@@ -73,7 +73,7 @@ class ScoreWeights(_Group):
     spacing_only: float = -0.75
     source_nbest: float = -0.8132
     source_spelling: float = 2.3251
-    source_hotword: float = 11.7
+    source_hotword: float = 10.7
     source_lexicon: float = -9.5979
     letters: float = 0.0
     length_change: float = 7.5937

@@ -178,6 +178,16 @@ def _took_liaison(char: str, key: str) -> bool:
     return syllable is not None and syllable.onset == "ㅇ" and bool(key) and "\u1100" <= key[0] <= "\u1112"
 
 
+def _ending_key(text: str, positions: list[int], keys: list[str], n: int) -> str:
+    """The sound key of letter n said as the end of a stretch: after the syllable before it (its tension and
+    assimilation kept) but before nothing (its final consonant its own, not carried into what follows)."""
+    char = text[positions[n]]
+    if not is_hangul_syllable(char):
+        return keys[n]
+    before = text[positions[n - 1]] if n > 0 and positions[n - 1] == positions[n] - 1 else ""
+    return _letter_key(pronounce(before + char)[-1] if is_hangul_syllable(before) else char)
+
+
 def _carried_coda(text: str, positions: list[int], after: int) -> str:
     """The final consonant a window ending just before letter `after` may have lost to liaison, as the sound
     key of a coda: the written onset of the next syllable of the same eojeol, where the window ends in an
@@ -191,10 +201,12 @@ def _carried_coda(text: str, positions: list[int], after: int) -> str:
     return TAIL.get(following.onset, "")
 
 
-def _eojeol_end(text: str, position: int) -> int:
-    while position < len(text) and not text[position].isspace():
-        position += 1
-    return position
+def _eojeol_ends(text: str) -> list[int]:
+    """For every position of `text`, where the eojeol it stands in (or the space it is) ends."""
+    ends = [len(text)] * (len(text) + 1)
+    for i in range(len(text) - 1, -1, -1):
+        ends[i] = i if text[i].isspace() else ends[i + 1]
+    return ends
 
 
 def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bool]) -> list[TermMatch]:
@@ -209,13 +221,19 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
     non_space = [i for i, ch in enumerate(text) if not ch.isspace()]
     keys_by_char = dict(zip(non_space, _letter_keys(text)))
     keys = [keys_by_char[p] for p in positions]
+    ending_keys = [_ending_key(text, positions, keys, n) for n in range(len(positions))]
     # A window never runs over a mark or a symbol: only over letters and the spaces between them.
     breaks = [any(not (ch.isspace()) for ch in text[a + 1:b]) for a, b in zip(positions, positions[1:])]
     # Nor does it start on a syllable whose first sound belongs to the syllable before it (화면에 is said
     # 화며네: a term cannot start at 네).
     cut_sound = [_took_liaison(text[p], keys[n]) and p > 0 and not text[p - 1].isspace()
                  for n, p in enumerate(positions)]
-    present = [(m, m + len(t)) for t in index.terms for m in _occurrences(text, t)]
+    # Where a term already stands, written right, no other term is written over it.
+    present = bytearray(len(text))
+    for t in index.terms:
+        for m in _occurrences(text, t):
+            present[m:m + len(t)] = b"\x01" * len(t)
+    eojeol_ends = _eojeol_ends(text)
     best: dict[int, list[TermMatch]] = {}
     for length, ids in index.by_letters.items():
         windows: dict[str, list[tuple[int, int]]] = {}
@@ -226,6 +244,11 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
                     continue
                 key = "".join(keys[first:first + size])
                 windows.setdefault(key, []).append((first, size))
+                last = first + size - 1
+                if ending_keys[last] != keys[last]:
+                    # The window's last syllable as it is said where the stretch ends (며느리감|을 is said
+                    # 며느리가믈: the term keeps its ㅁ).
+                    windows.setdefault(key[:len(key) - len(keys[last])] + ending_keys[last], []).append((first, size))
                 carried = _carried_coda(text, positions, first + size)
                 if carried and particle_follows(positions[first + size]):
                     windows.setdefault(key + carried, []).append((first, size))
@@ -244,13 +267,14 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
                 continue
             for first, size in windows[window_keys[w]]:
                 start, stop = positions[first], positions[first + size - 1] + 1
-                if any(start < e and s < stop for s, e in present):
+                if any(present[start:stop]):
                     continue
                 if start > 0 and not text[start - 1].isspace() and any(ch.isspace() for ch in text[start:stop]):
                     continue  # a term split over two eojeols begins one (쿠버 네티스), not the middle of one
                 if _cuts_latin_word(text, start) or _cuts_latin_word(text, stop):
                     continue  # nor does it take a piece of a Latin word (the IT of ITEM)
-                match = _rewrite(text, start, stop, size, term_id, distance, index, particle_follows)
+                match = _rewrite(text, start, stop, eojeol_ends[stop], size, term_id, distance, index,
+                                 particle_follows)
                 if match is not None:
                     best.setdefault(term_id, []).append(match)
     matches: list[TermMatch] = []
@@ -273,13 +297,13 @@ def _occurrences(text: str, term: str) -> list[int]:
     return found
 
 
-def _rewrite(text: str, start: int, stop: int, size: int, term_id: int, distance: float, index: TermIndex,
-             particle_follows: Callable[[int], bool]) -> TermMatch | None:
+def _rewrite(text: str, start: int, stop: int, end: int, size: int, term_id: int, distance: float,
+             index: TermIndex, particle_follows: Callable[[int], bool]) -> TermMatch | None:
     """The stretch text[start:stop] replaced by the term; the rest of its eojeol stays as the term's suffix,
     with a consonant the term lost to liaison given back and, where a particle follows, the particle made to
-    agree with the term (애완동무를 → 애완동물을; 국과이자 → 국가이자, where 이자 is no particle)."""
+    agree with the term (애완동무를 → 애완동물을; 국과이자 → 국가이자, where 이자 is no particle). `end`: where
+    the eojeol ends."""
     term = index.terms[term_id]
-    end = _eojeol_end(text, stop)
     suffix = text[stop:end]
     restored = undo_liaison(term, suffix)
     if particle_follows(stop):

@@ -148,6 +148,11 @@ def test_a_final_consonant_heard_in_the_particle_is_the_terms():
     assert find_terms(text, index, lambda i: False) == []
 
 
+def test_a_term_keeps_the_final_consonant_its_particle_took():
+    # 며느리감을 is said 며느리가믈: compared as 며느리감, it is half a sound from 며느릿감 (said 며느리깜).
+    assert _terms("며느리감을 데리고", "며느릿감", max_distance=0.1) == [("며느리감을", "며느릿감을")]
+
+
 def test_a_term_is_found_where_its_weak_h_was_not_heard():
     # 발현 is said 바련 in running speech, closer than the spelling says.
     assert _terms("성모 발연 장소", "발현", max_distance=0.2) == [("발연", "발현")]
