@@ -299,15 +299,16 @@ def _occurrences(text: str, term: str) -> list[int]:
 
 def _rewrite(text: str, start: int, stop: int, end: int, size: int, term_id: int, distance: float,
              index: TermIndex, particle_follows: Callable[[int], bool]) -> TermMatch | None:
-    """The stretch text[start:stop] replaced by the term; the rest of its eojeol stays as the term's suffix,
-    with a consonant the term lost to liaison given back and, where a particle follows, the particle made to
-    agree with the term (애완동무를 → 애완동물을; 국과이자 → 국가이자, where 이자 is no particle). `end`: where
-    the eojeol ends."""
+    """The stretch text[start:stop] replaced by the term; where the rest of its eojeol (up to `end`) must
+    change with it — a consonant the term lost to liaison given back, a particle made to agree with the term
+    (애완동무를 → 애완동물을; 국과이자 → 국가이자, where 이자 is no particle) — the rewrite takes it in."""
     term = index.terms[term_id]
     suffix = text[stop:end]
     restored = undo_liaison(term, suffix)
     if particle_follows(stop):
         restored = agree(term, restored)
+    if restored == suffix:
+        end, restored = stop, ""  # the rest is left to other edits (제난|간리청은: 재난, and 관리청은)
     after = term + restored
     if after == text[start:end]:
         return None
