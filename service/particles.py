@@ -85,13 +85,20 @@ _PLAIN = {"ㄲ": "ㄱ", "ㅆ": "ㅅ"}
 _PALATAL = {"ㄷ": "ㅈ", "ㅌ": "ㅊ"}
 
 
+# After a sonorant, the ㅎ of 하다 is hardly said (채굴하는 is said 채구라는): a noun is never followed by 아 or 애.
+_WEAK_H_AFTER = ("ㄴ", "ㄹ", "ㅁ", "ㅇ")
+_OF_HADA = ("ㅏ", "ㅐ")
+
+
 def undo_liaison(noun: str, suffix: str) -> str:
-    """If the noun's final consonant was carried into the suffix (방버블 → 방법 + 블), give it back (을)."""
+    """If the noun's final consonant was carried into the suffix (방버블 → 방법 + 블), give it back (을); if
+    what is left is a form of 하다 that lost its weak ㅎ (채구라는 → 채굴 + 아는), give that back too (하는)."""
     coda = final_consonant(noun)
     first = decompose(suffix[0]) if suffix else None
     if not coda or first is None or first.onset == "ㅇ":
         return suffix
     carried = _CARRIED.get(coda, coda)
     if first.onset in (carried, _PLAIN.get(carried, carried), _PALATAL.get(carried, "")):
-        return compose("ㅇ", first.vowel, first.coda) + suffix[1:]
+        onset = "ㅎ" if coda in _WEAK_H_AFTER and first.vowel in _OF_HADA else "ㅇ"
+        return compose(onset, first.vowel, first.coda) + suffix[1:]
     return suffix

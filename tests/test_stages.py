@@ -104,6 +104,13 @@ def test_a_term_takes_back_the_final_consonant_liaison_carried_off():
     assert ("애완동무를", "애완동물을") in _terms("받은 애완동무를 돌본다", "애완동물")
 
 
+def test_a_term_takes_back_its_final_consonant_and_the_weak_h_of_hada():
+    # 채굴하는 is said 채구라는: the ㄹ is the term's, and what is left is 하는, not 아는.
+    assert _terms("원시적인 도구로 채구라는 것이", "채굴") == [("채구라는", "채굴하는")]
+    # After a stop there is no weak ㅎ: the particle is 을.
+    assert _terms("받은 애완동무를 돌본다", "애완동물") == [("애완동무를", "애완동물을")]
+
+
 def test_a_term_is_not_cut_out_of_a_syllable_that_took_a_carried_sound():
     # 화면에 is said 화며네: no term may start at 네.
     assert all(before != "에 열" for before, _ in _terms("화면에 열다섯 개", "내일"))
