@@ -97,6 +97,8 @@ def undo_liaison(noun: str, suffix: str) -> str:
     first = decompose(suffix[0]) if suffix else None
     if not coda or first is None or first.onset == "ㅇ":
         return suffix
+    if coda == "ㄹ" and first.onset == "ㄹ" and first.vowel == "ㅗ" and not first.coda:
+        return suffix  # 로 is the particle of a noun ending in ㄹ (응접실로), not a carried ㄹ
     carried = _CARRIED.get(coda, coda)
     if first.onset in (carried, _PLAIN.get(carried, carried), _PALATAL.get(carried, "")):
         onset = "ㅎ" if coda in _WEAK_H_AFTER and first.vowel in _OF_HADA else "ㅇ"

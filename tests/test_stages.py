@@ -109,6 +109,8 @@ def test_a_term_takes_back_its_final_consonant_and_the_weak_h_of_hada():
     assert _terms("원시적인 도구로 채구라는 것이", "채굴") == [("채구라는", "채굴하는")]
     # After a stop there is no weak ㅎ: the particle is 을.
     assert _terms("받은 애완동무를 돌본다", "애완동물") == [("애완동무를", "애완동물을")]
+    # 로 after a noun ending in ㄹ is its own particle, not the noun's ㄹ carried over.
+    assert _terms("이 방은 용접실로 쓴다", "응접실") == [("용접실", "응접실")]
 
 
 def test_a_term_is_not_cut_out_of_a_syllable_that_took_a_carried_sound():
