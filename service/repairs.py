@@ -8,14 +8,15 @@ the candidate stage, `service/candidates.py`):
   respelled (`rule_repairs`), an ending heard as a word of its own joined to its stem (`split_ending_repairs`);
 - the particles 의 and 에, which are said alike, written for one another (`said_alike_particle_repairs`);
 - particles and endings spelled as they are said in speech, written as they are spelled (`spoken_form_repairs`);
-- a nasal heard doubled across a syllable boundary written single (`single_nasal_repairs`).
+- a nasal heard doubled across a syllable boundary written single (`single_nasal_repairs`);
+- the past tense heard as the verb 쓰다 of its own (깨달아 써요 → 깨달았어요: `past_tense_repairs`).
 
 Each returns (start, end, replacement[, typo cost]) in the text's own offsets.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Sequence
+from typing import Callable, Sequence
 
 from service.kiwi_lm import Analysis, KiwiToolkit, Morpheme
 from service.particles import agree, is_case_particle, particle_positions, particle_tag
@@ -280,3 +281,40 @@ def rule_repairs(text: str) -> list[tuple[int, int, str]]:
         if repaired != word.text:
             repairs.append((word.start, word.end, repaired))
     return repairs
+
+
+# The past tense ending -었/-았 ends in ㅆ, which a recogniser hears as the start of a word of its own: the verb
+# 쓰다 (깨달아 써요, 돌아갈 써요, 싸워 써요 for 깨달았어요, 돌아갔어요, 싸웠어요). What comes before is the verb's
+# connective (-어/-아) or its adnominal (-ㄴ/-ㄹ, the ㅆ heard as another final consonant), or a noun with 에 for
+# 했 (발달에 써요 for 발달했어요, the ㅎ weak after a sonorant).
+_PAST_BEFORE = {("어", "EC"), ("아", "EC"), ("여", "EC"), *((form, "ETM") for form in _ADNOMINALS)}
+_VERB_TAGS = ("VV", "VA", "VX", "XSV", "XSA")
+
+
+def past_tense_repairs(text: str, analysis: Analysis, join: Callable[[list[Morpheme]], str]
+                       ) -> list[tuple[int, int, str]]:
+    """Two eojeols, a verb's connective or adnominal (or a noun with 에) and the verb 쓰다, joined as the one
+    word in the past tense they were heard for, conjugated by Kiwi; both readings are words as a rule (돈을
+    아껴 써요 is right), so the sentence chooses."""
+    repairs = []
+    words = eojeols(text)
+    morphemes = analysis.morphemes
+    for word, following in zip(words, words[1:]):
+        _, trail = marks_around(following.text)
+        own = [m for m in morphemes if word.start <= m.start and m.end <= word.end]
+        after = [m for m in morphemes if following.start <= m.start and m.end <= following.end - len(trail)]
+        if len(own) < 2 or len(after) < 2 or (after[0].form, after[0].tag[:2]) != ("쓰", "VV"):
+            continue
+        last = own[-1]
+        if (last.form, last.tag) in _PAST_BEFORE and any(m.tag.split("-")[0] in _VERB_TAGS for m in own[:-1]):
+            stem = list(own[:-1])
+        elif (last.form, last.tag) == ("에", "JKB") and own[-2].tag.startswith("NN"):
+            stem = list(own[:-1]) + [Morpheme("하", "XSV", last.start, last.end)]
+        else:
+            continue
+        past = Morpheme("었", "EP", last.start, last.end)
+        joined = join(stem + [past] + list(after[1:]))
+        if joined and joined != text[word.start:following.end - len(trail)]:
+            repairs.append((word.start, following.end, joined + trail))
+    return repairs
+

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.repairs import (agreement_repairs, said_alike_particle_repairs, single_nasal_repairs, spelling_repairs,
-                             split_ending_repairs, spoken_form_repairs)
+from service.repairs import (agreement_repairs, past_tense_repairs, said_alike_particle_repairs, single_nasal_repairs,
+                             spelling_repairs, split_ending_repairs, spoken_form_repairs)
 from service.evidence import char_confidences
 from service.guard import guard
 from service.kiwi_lm import KiwiToolkit
@@ -233,6 +233,19 @@ def test_spoken_forms_of_particles_and_endings_are_spelled_as_written(kiwi, text
 def test_an_ending_heard_after_an_adnominal_is_joined_to_its_stem(kiwi, text, expected):
     analysis = kiwi.analyze([text])[0]
     assert [(text[s:e], after) for s, e, after in split_ending_repairs(text, analysis)] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("크게 다퉈 써요.", [("다퉈 써요.", "다퉜어요.")]),
+    ("머리를 잘라 쓰죠", [("잘라 쓰죠", "잘랐죠")]),  # the ending after 쓰 is kept
+    ("벌써 집에 돌아갈 써요", [("돌아갈 써요", "돌아갔어요")]),
+    ("시험에 합격에 써요", [("합격에 써요", "합격했어요")]),
+    ("공책에 이름을 써요", []),  # an object before 쓰다: nothing heard apart
+    ("빨리 오게 써요", []),  # -게 is no connective the past tense is heard after
+])
+def test_the_past_tense_heard_apart_is_offered_joined(kiwi, text, expected):
+    analysis = kiwi.analyze([text])[0]
+    assert [(text[s:e], after) for s, e, after in past_tense_repairs(text, analysis, kiwi.join)] == expected
 
 
 def test_a_doubled_nasal_is_offered_single_both_ways_and_a_doubled_r_is_not():
