@@ -22,7 +22,7 @@ from service.fusion import ConfusionNetwork, build_network, content, fusion_bund
 from service.kiwi_lm import Analysis, KiwiToolkit, in_slices
 from service.particles import particle_positions
 from service.phonology import sound_distance
-from service.repairs import (agreement_repairs, eojeol_windows, past_tense_repairs, rule_repairs,
+from service.repairs import (agreement_repairs, eojeol_windows, ending_apart_repairs, rule_repairs,
                              said_alike_particle_repairs, single_nasal_repairs, sound_alike_repairs,
                              spelling_repairs, split_ending_repairs, spoken_form_repairs)
 from service.terms import TermIndex, find_terms
@@ -152,7 +152,7 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
         # A nasal heard doubled, the past tense heard as a verb of its own: both readings are words as a rule,
         # and the sentence chooses.
         for start, end, after in (single_nasal_repairs(request.text)
-                                  + past_tense_repairs(request.text, request.analysis, kiwi.join)):
+                                  + ending_apart_repairs(request.text, request.analysis, kiwi.join)):
             proposals.add(start, end, after, "spelling")
         candidate_set = proposals.finish(weighable_edits(limits.max_edits, len(request.text)))
         # Each Kiwi reading's repairs belong together (a sentence spelled by ear has several), as does each

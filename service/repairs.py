@@ -9,7 +9,7 @@ the candidate stage, `service/candidates.py`):
 - the particles 의 and 에, which are said alike, written for one another (`said_alike_particle_repairs`);
 - particles and endings spelled as they are said in speech, written as they are spelled (`spoken_form_repairs`);
 - a nasal heard doubled across a syllable boundary written single (`single_nasal_repairs`);
-- the past tense heard as the verb 쓰다 of its own (깨달아 써요 → 깨달았어요: `past_tense_repairs`).
+- the past tense heard as a word of its own (깨달아 써요 → 깨달았어요: `ending_apart_repairs`).
 
 Each returns (start, end, replacement[, typo cost]) in the text's own offsets.
 """
@@ -283,18 +283,17 @@ def rule_repairs(text: str) -> list[tuple[int, int, str]]:
     return repairs
 
 
-# The past tense ending -었/-았 ends in ㅆ, which a recogniser hears as the start of a word of its own: the verb
-# 쓰다 (깨달아 써요, 돌아갈 써요, 싸워 써요 for 깨달았어요, 돌아갔어요, 싸웠어요). What comes before is the verb's
-# connective (-어/-아) or its adnominal (-ㄴ/-ㄹ, the ㅆ heard as another final consonant), or a noun with 에 for
-# 했 (발달에 써요 for 발달했어요, the ㅎ weak after a sonorant).
-_PAST_BEFORE = {("어", "EC"), ("아", "EC"), ("여", "EC"), *((form, "ETM") for form in _ADNOMINALS)}
+# The past tense -었/-았 ends in ㅆ, which a recogniser hears as the start of a word of its own, the verb 쓰다,
+# after the verb's connective (-어/-아) or its adnominal (-ㄴ/-ㄹ): 깨달아 써요, 돌아갈 써요 for 깨달았어요,
+# 돌아갔어요; and after a noun with 에 for 했 (발달에 써요 for 발달했어요, the ㅎ weak after a sonorant).
+_PAST_HEARD_AFTER = {("어", "EC"), ("아", "EC"), ("여", "EC"), *((form, "ETM") for form in _ADNOMINALS)}
 _VERB_TAGS = ("VV", "VA", "VX", "XSV", "XSA")
 
 
-def past_tense_repairs(text: str, analysis: Analysis, join: Callable[[list[Morpheme]], str]
-                       ) -> list[tuple[int, int, str]]:
-    """Two eojeols, a verb's connective or adnominal (or a noun with 에) and the verb 쓰다, joined as the one
-    word in the past tense they were heard for, conjugated by Kiwi; both readings are words as a rule (돈을
+def ending_apart_repairs(text: str, analysis: Analysis, join: Callable[[list[Morpheme]], str]
+                         ) -> list[tuple[int, int, str]]:
+    """Two eojeols, a verb's connective or adnominal (or a noun with 에) and the past tense heard apart as 쓰다,
+    joined as the one word they were heard for, conjugated by Kiwi. Both readings are words as a rule (돈을
     아껴 써요 is right), so the sentence chooses."""
     repairs = []
     words = eojeols(text)
@@ -305,16 +304,15 @@ def past_tense_repairs(text: str, analysis: Analysis, join: Callable[[list[Morph
         after = [m for m in morphemes if following.start <= m.start and m.end <= following.end - len(trail)]
         if len(own) < 2 or len(after) < 2 or (after[0].form, after[0].tag[:2]) != ("쓰", "VV"):
             continue
+        endings = [Morpheme("었", "EP", following.start, following.start)] + list(after[1:])
         last = own[-1]
-        if (last.form, last.tag) in _PAST_BEFORE and any(m.tag.split("-")[0] in _VERB_TAGS for m in own[:-1]):
+        if (last.form, last.tag) in _PAST_HEARD_AFTER and any(m.tag.split("-")[0] in _VERB_TAGS for m in own[:-1]):
             stem = list(own[:-1])
         elif (last.form, last.tag) == ("에", "JKB") and own[-2].tag.startswith("NN"):
             stem = list(own[:-1]) + [Morpheme("하", "XSV", last.start, last.end)]
         else:
             continue
-        past = Morpheme("었", "EP", last.start, last.end)
-        joined = join(stem + [past] + list(after[1:]))
+        joined = join(stem + endings)
         if joined and joined != text[word.start:following.end - len(trail)]:
             repairs.append((word.start, following.end, joined + trail))
     return repairs
-

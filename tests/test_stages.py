@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.repairs import (agreement_repairs, past_tense_repairs, said_alike_particle_repairs, single_nasal_repairs,
-                             spelling_repairs, split_ending_repairs, spoken_form_repairs)
+from service.repairs import (agreement_repairs, ending_apart_repairs, said_alike_particle_repairs,
+                             single_nasal_repairs, spelling_repairs, split_ending_repairs, spoken_form_repairs)
 from service.evidence import char_confidences
 from service.guard import guard
 from service.kiwi_lm import KiwiToolkit
@@ -245,7 +245,7 @@ def test_an_ending_heard_after_an_adnominal_is_joined_to_its_stem(kiwi, text, ex
 ])
 def test_the_past_tense_heard_apart_is_offered_joined(kiwi, text, expected):
     analysis = kiwi.analyze([text])[0]
-    assert [(text[s:e], after) for s, e, after in past_tense_repairs(text, analysis, kiwi.join)] == expected
+    assert [(text[s:e], after) for s, e, after in ending_apart_repairs(text, analysis, kiwi.join)] == expected
 
 
 def test_a_doubled_nasal_is_offered_single_both_ways_and_a_doubled_r_is_not():
