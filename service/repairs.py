@@ -15,6 +15,7 @@ Each returns (start, end, replacement[, typo cost]) in the text's own offsets.
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
@@ -298,10 +299,15 @@ def ending_apart_repairs(text: str, analysis: Analysis, join: Callable[[list[Mor
     repairs = []
     words = eojeols(text)
     morphemes = analysis.morphemes
+    starts = [m.start for m in morphemes]
+
+    def within(start: int, end: int) -> list[Morpheme]:
+        first = bisect_left(starts, start)
+        return [m for m in morphemes[first:bisect_left(starts, end, lo=first)] if m.end <= end]
+
     for word, following in zip(words, words[1:]):
         _, trail = marks_around(following.text)
-        own = [m for m in morphemes if word.start <= m.start and m.end <= word.end]
-        after = [m for m in morphemes if following.start <= m.start and m.end <= following.end - len(trail)]
+        own, after = within(word.start, word.end), within(following.start, following.end - len(trail))
         if len(own) < 2 or len(after) < 2 or (after[0].form, after[0].tag[:2]) != ("쓰", "VV"):
             continue
         endings = [Morpheme("었", "EP", following.start, following.start)] + list(after[1:])
