@@ -191,14 +191,26 @@ def _ending_key(text: str, positions: list[int], keys: list[str], n: int) -> str
 def _carried_coda(text: str, positions: list[int], after: int) -> str:
     """The final consonant a window ending just before letter `after` may have lost to liaison, as the sound
     key of a coda: the written onset of the next syllable of the same eojeol, where the window ends in an
-    open syllable (애완동무|를 was heard as 애완동물을: its ㄹ is the term's). Only before a particle is it
-    taken: that is where a noun's final consonant moves on."""
+    open syllable (애완동무|를 was heard as 애완동물을: its ㄹ is the term's). The caller takes it only before a
+    particle: that is where a noun's final consonant moves on."""
     if after >= len(positions) or after == 0 or positions[after] != positions[after - 1] + 1:
         return ""
     last, following = decompose(text[positions[after - 1]]), decompose(text[positions[after]])
     if last is None or following is None or last.coda or following.onset == "ㅇ":
         return ""
     return TAIL.get(following.onset, "")
+
+
+def _window_keys(keys: list[str], ending_keys: list[str], first: int, size: int, carried: str) -> set[str]:
+    """The ways the window of `size` letters from letter `first` may be heard: as it is said in the text; with
+    its last syllable said as the end of a stretch (며느리감|을 is said 며느리가믈: the term keeps its ㅁ); with
+    the final consonant `carried` into the particle after it given back."""
+    key = "".join(keys[first:first + size])
+    last = first + size - 1
+    said = {key, key[:len(key) - len(keys[last])] + ending_keys[last]}
+    if carried:
+        said.add(key + carried)
+    return said
 
 
 def _eojeol_ends(text: str) -> list[int]:
@@ -242,16 +254,11 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
             for first in range(len(positions) - size + 1):
                 if cut_sound[first] or any(breaks[first:first + size - 1]):
                     continue
-                key = "".join(keys[first:first + size])
-                windows.setdefault(key, []).append((first, size))
-                last = first + size - 1
-                if ending_keys[last] != keys[last]:
-                    # The window's last syllable as it is said where the stretch ends (며느리감|을 is said
-                    # 며느리가믈: the term keeps its ㅁ).
-                    windows.setdefault(key[:len(key) - len(keys[last])] + ending_keys[last], []).append((first, size))
                 carried = _carried_coda(text, positions, first + size)
-                if carried and particle_follows(positions[first + size]):
-                    windows.setdefault(key + carried, []).append((first, size))
+                if carried and not particle_follows(positions[first + size]):
+                    carried = ""
+                for key in _window_keys(keys, ending_keys, first, size, carried):
+                    windows.setdefault(key, []).append((first, size))
         if not windows:
             continue
         window_keys = list(windows)
