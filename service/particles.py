@@ -85,20 +85,20 @@ _PLAIN = {"ㄲ": "ㄱ", "ㅆ": "ㅅ"}
 _PALATAL = {"ㄷ": "ㅈ", "ㅌ": "ㅊ"}
 
 
-# After a sonorant, the ㅎ of 하다 is hardly said (채굴하는 is said 채구라는): a noun is never followed by 아 or 애.
+# After a sonorant, the ㅎ of 하다 is hardly said (발전하는 is said 발저나는): a noun is never followed by 아 or 애.
 _WEAK_H_AFTER = ("ㄴ", "ㄹ", "ㅁ", "ㅇ")
 _OF_HADA = ("ㅏ", "ㅐ")
 
 
 def undo_liaison(noun: str, suffix: str) -> str:
     """If the noun's final consonant was carried into the suffix (방버블 → 방법 + 블), give it back (을); if
-    what is left is a form of 하다 that lost its weak ㅎ (채구라는 → 채굴 + 아는), give that back too (하는)."""
+    what is left is a form of 하다 that lost its weak ㅎ (발저나는 → 발전 + 아는), give that back too (하는)."""
     coda = final_consonant(noun)
     first = decompose(suffix[0]) if suffix else None
     if not coda or first is None or first.onset == "ㅇ":
         return suffix
     if coda == "ㄹ" and first.onset == "ㄹ" and first.vowel == "ㅗ" and not first.coda:
-        return suffix  # 로 is the particle of a noun ending in ㄹ (응접실로), not a carried ㄹ
+        return suffix  # 로 is the particle of a noun ending in ㄹ (회의실로), not a carried ㄹ
     carried = _CARRIED.get(coda, coda)
     if first.onset in (carried, _PLAIN.get(carried, carried), _PALATAL.get(carried, "")):
         onset = "ㅎ" if coda in _WEAK_H_AFTER and first.vowel in _OF_HADA else "ㅇ"

@@ -9,7 +9,7 @@ the candidate stage, `service/candidates.py`):
 - the particles 의 and 에, which are said alike, written for one another (`said_alike_particle_repairs`);
 - particles and endings spelled as they are said in speech, written as they are spelled (`spoken_form_repairs`);
 - a nasal heard doubled across a syllable boundary written single (`single_nasal_repairs`);
-- the past tense heard as a word of its own (깨달아 써요 → 깨달았어요: `ending_apart_repairs`).
+- the past tense heard as a word of its own (다퉈 써요 → 다퉜어요: `ending_apart_repairs`).
 
 Each returns (start, end, replacement[, typo cost]) in the text's own offsets.
 """
@@ -285,8 +285,8 @@ def rule_repairs(text: str) -> list[tuple[int, int, str]]:
 
 
 # The past tense -었/-았 ends in ㅆ, which a recogniser hears as the start of a word of its own, the verb 쓰다,
-# after the verb's connective (-어/-아) or its adnominal (-ㄴ/-ㄹ): 깨달아 써요, 돌아갈 써요 for 깨달았어요,
-# 돌아갔어요; and after a noun with 에 for 했 (발달에 써요 for 발달했어요, the ㅎ weak after a sonorant).
+# after the verb's connective (-어/-아) or its adnominal (-ㄴ/-ㄹ): 다퉈 써요, 떠날 써요 for 다퉜어요, 떠났어요;
+# and after a noun with 에 for 했 (합격에 써요 for 합격했어요, the ㅎ weak after a sonorant).
 _PAST_HEARD_AFTER = {("어", "EC"), ("아", "EC"), ("여", "EC"), *((form, "ETM") for form in _ADNOMINALS)}
 _VERB_TAGS = ("VV", "VA", "VX", "XSV", "XSA")
 

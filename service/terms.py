@@ -4,8 +4,8 @@ A recogniser writes what it heard, so a misheard term is close to the true one i
 vowel (체조 → 채조, 요오드 → 요어드), a lax/tense/aspirated swap, a final consonant dropped or carried into the
 next syllable (애완동물을 → 애완동무를), the term split across two eojeols or glued to its neighbour, or standing
 inside a longer eojeol with its particle (야생동문에 → 야생동물에), a term said the way speech says it rather
-than the way it is spelled (며느릿감 said 며느리깜, 발현 said 바련), an acronym written as the letters heard
-(아이티 → IT). So the text is read as a row of syllable sounds, spaces ignored, and every window of about a
+than the way it is spelled (햇살 said 해쌀, 전화 said 저놔), an acronym written as the letters heard
+(케이티엑스 → KTX). So the text is read as a row of syllable sounds, spaces ignored, and every window of about a
 term's length is compared with the ways each term of that length is said: the cost is linear in the text's
 length times the number of terms, never more.
 """
@@ -15,7 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 from rapidfuzz import process
@@ -44,7 +44,7 @@ class TermMatch:
     distance: float
     sounds: int
     source: EditSource
-    letters: int  # how many letters of the text the term's window covered
+    letters: int  # how many letters (as said: an acronym letter by the syllables of its name) the window covered
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class TermIndex:
         return bool(self.terms)
 
 
-# After a vowel or a sonorant an onset ㅎ is barely said (전화 is said 저놔, 발현 바련).
+# After a vowel or a sonorant an onset ㅎ is barely said (전화 is said 저놔, 은행 으냉).
 _WEAKENS_H = ("", "ㄴ", "ㄹ", "ㅁ", "ㅇ")
 # A weakened ㅎ is a close sound, not the same one: it costs what a swap within a family of close sounds costs.
 WEAK_H_COST = 0.5
@@ -96,8 +96,8 @@ WEAK_H_COST = 0.5
 def said_variants(term: str) -> tuple[tuple[str, float], ...]:
     """The term as written, and respelled as it is also commonly said, which is how a recogniser may write
     it, each with what it adds to the term's distance: a 사이시옷 heard only as the tension it gives the next
-    consonant (며느릿감 → 며느리깜, 햇빛 → 해삧: the standard allows it, so nothing), and an onset ㅎ after a
-    vowel or a sonorant weakened until it is not heard (발현 → 발연, 문화 → 문와: said 바련, 무놔)."""
+    consonant (햇살 → 해쌀, 햇빛 → 해삧: the standard allows it, so nothing), and an onset ㅎ after a
+    vowel or a sonorant weakened until it is not heard (전화 → 전와, 은행 → 은앵: said 저놔, 으냉)."""
     syllables = [decompose(ch) for ch in term]
     variants = [(term, 0.0)]
     sai_siot = list(syllables)
@@ -141,18 +141,18 @@ def _letter_key(char: str) -> str:
     return sound_key(char) if is_hangul_syllable(char) else char.lower()
 
 
-def _letter_keys(text: str) -> list[str]:
+def _letter_keys(text: str) -> list[tuple[str, int]]:
     """The sound key of every non-space character of `text` as it is said within its eojeol (pronounce keeps
-    one syllable per character, so the keys line up with the characters). Eojeol by eojeol: a term that
-    starts an eojeol does not take the previous eojeol's final consonant (받은 애완동물, not 바드내완동물).
-    The letters of an acronym are keyed as they are said (IT는: 아이, 티, 는), so a term the speaker said is
-    found where the recogniser wrote its letters."""
+    one syllable per character, so the keys line up with the characters), with how many syllables it is said
+    in. Eojeol by eojeol: a term that starts an eojeol does not take the previous eojeol's final consonant (받은
+    애완동물, not 바드내완동물). The letters of an acronym are keyed as they are said (KTX로: 케이, 티, 엑스, 로),
+    so a term the speaker said is found where the recogniser wrote its letters."""
     keys = []
     for word in text.split():
         said = pronounce(word)
         acronym = _acronym_letters(word)
-        keys.extend(sound_key(_LETTER_NAMES[c]) if i in acronym
-                    else _letter_key(s) if is_hangul_syllable(c) else _letter_key(c)
+        keys.extend((sound_key(_LETTER_NAMES[c]), len(_LETTER_NAMES[c])) if i in acronym
+                    else (_letter_key(s) if is_hangul_syllable(c) else _letter_key(c), 1)
                     for i, (c, s) in enumerate(zip(word, said)))
     return keys
 
@@ -201,9 +201,28 @@ def _carried_coda(text: str, positions: list[int], after: int) -> str:
     return TAIL.get(following.onset, "")
 
 
+def _windows(syllables: list[int], breaks: list[bool], cut_sound: list[bool],
+             sizes: set[int]) -> Iterator[tuple[int, int, int]]:
+    """Every window (first letter, letters, syllables said) whose letters are said in one of `sizes` syllables,
+    running over no mark (`breaks`) and starting on no carried sound (`cut_sound`)."""
+    longest = max(sizes)
+    for first in range(len(syllables)):
+        if cut_sound[first]:
+            continue
+        said = 0
+        for last in range(first, len(syllables)):
+            if last > first and breaks[last - 1]:
+                break
+            said += syllables[last]
+            if said > longest:
+                break
+            if said in sizes:
+                yield first, last - first + 1, said
+
+
 def _window_keys(keys: list[str], ending_keys: list[str], first: int, size: int, carried: str) -> set[str]:
     """The ways the window of `size` letters from letter `first` may be heard: as it is said in the text; with
-    its last syllable said as the end of a stretch (며느리감|을 is said 며느리가믈: the term keeps its ㅁ); with
+    its last syllable said as the end of a stretch (해살|이 is said 해사리: the term 햇살 keeps its ㄹ); with
     the final consonant `carried` into the particle after it given back."""
     key = "".join(keys[first:first + size])
     last = first + size - 1
@@ -232,7 +251,8 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
         return []
     non_space = [i for i, ch in enumerate(text) if not ch.isspace()]
     keys_by_char = dict(zip(non_space, _letter_keys(text)))
-    keys = [keys_by_char[p] for p in positions]
+    keys = [keys_by_char[p][0] for p in positions]
+    syllables = [keys_by_char[p][1] for p in positions]
     ending_keys = [_ending_key(text, positions, keys, n) for n in range(len(positions))]
     # A window never runs over a mark or a symbol: only over letters and the spaces between them.
     breaks = [any(not (ch.isspace()) for ch in text[a + 1:b]) for a, b in zip(positions, positions[1:])]
@@ -248,17 +268,16 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
     eojeol_ends = _eojeol_ends(text)
     best: dict[int, list[TermMatch]] = {}
     for length, ids in index.by_letters.items():
-        windows: dict[str, list[tuple[int, int]]] = {}
-        # A window a letter shorter than the term only for terms of three letters or more (주 is no 주의).
-        for size in {length - 1 if length >= 3 else length, length, length + 1}:
-            for first in range(len(positions) - size + 1):
-                if cut_sound[first] or any(breaks[first:first + size - 1]):
-                    continue
-                carried = _carried_coda(text, positions, first + size)
-                if carried and not particle_follows(positions[first + size]):
-                    carried = ""
-                for key in _window_keys(keys, ending_keys, first, size, carried):
-                    windows.setdefault(key, []).append((first, size))
+        windows: dict[str, list[tuple[int, int, int]]] = {}
+        # A window a letter shorter than the term only for terms of three letters or more (주 is no 주의);
+        # letters counted as they are said (KTX is five).
+        sizes = {length - 1 if length >= 3 else length, length, length + 1}
+        for first, size, said in _windows(syllables, breaks, cut_sound, sizes):
+            carried = _carried_coda(text, positions, first + size)
+            if carried and not particle_follows(positions[first + size]):
+                carried = ""
+            for key in _window_keys(keys, ending_keys, first, size, carried):
+                windows.setdefault(key, []).append((first, size, said))
         if not windows:
             continue
         window_keys = list(windows)
@@ -272,7 +291,7 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
             distance = key_distance(window_keys[w], index.keys[row]) + index.row_costs[row]
             if distance > index.budgets[row]:
                 continue
-            for first, size in windows[window_keys[w]]:
+            for first, size, said in windows[window_keys[w]]:
                 start, stop = positions[first], positions[first + size - 1] + 1
                 if any(present[start:stop]):
                     continue
@@ -280,7 +299,7 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
                     continue  # a term split over two eojeols begins one (쿠버 네티스), not the middle of one
                 if _cuts_latin_word(text, start) or _cuts_latin_word(text, stop):
                     continue  # nor does it take a piece of a Latin word (the IT of ITEM)
-                match = _rewrite(text, start, stop, eojeol_ends[stop], size, term_id, distance, index,
+                match = _rewrite(text, start, stop, eojeol_ends[stop], said, term_id, distance, index,
                                  particle_follows)
                 if match is not None:
                     best.setdefault(term_id, []).append(match)
@@ -315,7 +334,7 @@ def _rewrite(text: str, start: int, stop: int, end: int, size: int, term_id: int
     if particle_follows(stop):
         restored = agree(term, restored)
     if restored == suffix:
-        end, restored = stop, ""  # the rest is left to other edits (제난|간리청은: 재난, and 관리청은)
+        end, restored = stop, ""  # the rest is left to other edits (국게|무역선은: 국제, and 무역선은)
     after = term + restored
     if after == text[start:end]:
         return None

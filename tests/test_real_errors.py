@@ -198,7 +198,7 @@ def test_a_nasal_heard_doubled_is_written_single_where_the_sentence_wants_it(pip
 
 @pytest.mark.parametrize("text, expected", [
     ("어제 친구랑 크게 다퉈 써요", "어제 친구랑 크게 다퉜어요"),  # after the connective -어
-    ("그는 결국 집으로 돌아갈 써요", "그는 결국 집으로 돌아갔어요"),  # ... after an adnominal
+    ("그는 결국 고향을 떠날 써요", "그는 결국 고향을 떠났어요"),  # ... after an adnominal
     ("동생이 시험에 합격에 써요", "동생이 시험에 합격했어요"),  # 했 heard as 에 after a noun
     ("용돈을 아껴 써요", "용돈을 아껴 써요"),  # 쓰다 itself: the sentence wants it
     ("색연필을 섞어 써요", "색연필을 섞어 써요"),
