@@ -241,9 +241,10 @@ def _eojeol_ends(text: str) -> list[int]:
 
 
 def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bool]) -> list[TermMatch]:
-    """Every stretch of `text` that sounds like a term of `index`, rewritten around the term (the rest of its
-    eojeol kept, the particle made to agree); the closest places first, at most PLACES_PER_TERM per term,
-    never two overlapping places for one term. `particle_follows(i)` says whether a particle starts at i."""
+    """Every stretch of `text` that sounds like a term of `index`, rewritten as the term (with the rest of its
+    eojeol where that must change with it: a consonant given back, a particle made to agree); the closest
+    places first, at most PLACES_PER_TERM per term, never two overlapping places for one term.
+    `particle_follows(i)` says whether a particle starts at i."""
     if not index or not text:
         return []
     positions = _letters(text)
