@@ -23,6 +23,12 @@ def _bare(text: str) -> str:
     return "".join(ch for ch in text if ch not in " .?!,")
 
 
+def _corrected_alone(pipeline: CorrectionPipeline, text: str) -> str:
+    """The pipeline's correction of `text` sent with no n-best, terms or confidences, spaces and marks aside."""
+    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
+    return _bare(result.corrected)
+
+
 def _sure(text: str, confidence: float = 0.97) -> SegmentInput:
     """A segment whose recogniser was sure of every word and sent no alternatives."""
     return SegmentInput("s", text, confidence=confidence,
@@ -144,8 +150,7 @@ def test_a_verb_after_a_noun_is_no_particle_to_make_agree(pipeline):
     ("어머니의 사랑은 끝이 없다", "어머니의 사랑은 끝이 없다"),  # the genitive that is right stays
 ])
 def test_the_particles_said_alike_are_told_apart_by_the_sentence(pipeline, text, expected):
-    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
-    assert _bare(result.corrected) == _bare(expected)
+    assert _corrected_alone(pipeline, text) == _bare(expected)
 
 
 
@@ -159,8 +164,7 @@ def test_the_particles_said_alike_are_told_apart_by_the_sentence(pipeline, text,
 ])
 def test_an_open_vowel_heard_for_eo_is_put_back_where_the_sentence_wants_it(pipeline, text, expected):
     # ㅓ said quickly drifts towards ㅏ: the recogniser writes a word that the sentence does not want.
-    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
-    assert _bare(result.corrected) == _bare(expected)
+    assert _corrected_alone(pipeline, text) == _bare(expected)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -168,8 +172,7 @@ def test_an_open_vowel_heard_for_eo_is_put_back_where_the_sentence_wants_it(pipe
     ("우산을 챙기구 나가", "우산을 챙기고 나가"),
 ])
 def test_particles_and_endings_said_as_in_speech_are_spelled_as_written(pipeline, text, expected):
-    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
-    assert _bare(result.corrected) == _bare(expected)
+    assert _corrected_alone(pipeline, text) == _bare(expected)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -177,14 +180,12 @@ def test_particles_and_endings_said_as_in_speech_are_spelled_as_written(pipeline
     ("그는 조용이 문을 닫았다", "그는 조용히 문을 닫았다"),
 ])
 def test_an_h_barely_said_between_voiced_sounds_is_written_back(pipeline, text, expected):
-    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
-    assert _bare(result.corrected) == _bare(expected)
+    assert _corrected_alone(pipeline, text) == _bare(expected)
 
 
 def test_an_ending_heard_as_a_verb_after_its_adnominal_is_joined_back(pipeline):
     # -ㄴ데요 heard as 되요: no verb may follow an adnominal.
-    [result] = pipeline.correct([SegmentInput("s", "지금은 좀 바쁜 되요")], TermLists())
-    assert _bare(result.corrected) == _bare("지금은 좀 바쁜데요")
+    assert _corrected_alone(pipeline, "지금은 좀 바쁜 되요") == _bare("지금은 좀 바쁜데요")
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -192,8 +193,7 @@ def test_an_ending_heard_as_a_verb_after_its_adnominal_is_joined_back(pipeline):
     ("동물원에서 함마를 봤다", "동물원에서 하마를 봤다"),
 ])
 def test_a_nasal_heard_doubled_is_written_single_where_the_sentence_wants_it(pipeline, text, expected):
-    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
-    assert _bare(result.corrected) == _bare(expected)
+    assert _corrected_alone(pipeline, text) == _bare(expected)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -204,6 +204,5 @@ def test_a_nasal_heard_doubled_is_written_single_where_the_sentence_wants_it(pip
     ("색연필을 섞어 써요", "색연필을 섞어 써요"),
 ])
 def test_the_past_tense_heard_as_the_verb_sseuda_is_joined_back(pipeline, text, expected):
-    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
-    assert _bare(result.corrected) == _bare(expected)
+    assert _corrected_alone(pipeline, text) == _bare(expected)
 
