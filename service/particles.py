@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable, Protocol
 
-from service.phonology import compose, decompose, final_consonant
+from service.phonology import WEAK_H_AFTER, compose, decompose, final_consonant
 from service.text import is_hangul_syllable
 
 
@@ -86,7 +86,6 @@ _PALATAL = {"ㄷ": "ㅈ", "ㅌ": "ㅊ"}
 
 
 # After a sonorant, the ㅎ of 하다 is hardly said (발전하는 is said 발저나는): a noun is never followed by 아 or 애.
-_WEAK_H_AFTER = ("ㄴ", "ㄹ", "ㅁ", "ㅇ")
 _OF_HADA = ("ㅏ", "ㅐ")
 
 
@@ -101,6 +100,6 @@ def undo_liaison(noun: str, suffix: str) -> str:
         return suffix  # 로 is the particle of a noun ending in ㄹ (회의실로), not a carried ㄹ
     carried = _CARRIED.get(coda, coda)
     if first.onset in (carried, _PLAIN.get(carried, carried), _PALATAL.get(carried, "")):
-        onset = "ㅎ" if coda in _WEAK_H_AFTER and first.vowel in _OF_HADA else "ㅇ"
+        onset = "ㅎ" if coda in WEAK_H_AFTER and first.vowel in _OF_HADA else "ㅇ"
         return compose(onset, first.vowel, first.coda) + suffix[1:]
     return suffix

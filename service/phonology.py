@@ -32,6 +32,9 @@ _SPLIT_CODA = {
 _ASPIRATE = {"ㄱ": "ㅋ", "ㄷ": "ㅌ", "ㅂ": "ㅍ", "ㅈ": "ㅊ", "ㅅ": "ㅆ"}
 TENSE = {"ㄱ": "ㄲ", "ㄷ": "ㄸ", "ㅂ": "ㅃ", "ㅅ": "ㅆ", "ㅈ": "ㅉ"}
 _NASAL = {"ㄱ": "ㅇ", "ㄷ": "ㄴ", "ㅂ": "ㅁ"}
+# The sonorant codas after which an onset ㅎ is barely said in running speech (전화 is said 저놔, 은행 으냉,
+# 발전하는 발저나는); between vowels it weakens as much.
+WEAK_H_AFTER = ("ㄴ", "ㄹ", "ㅁ", "ㅇ")
 # Vowels most speakers no longer tell apart; the recogniser confuses them freely.
 _MERGED_VOWEL = {"ㅐ": "ㅔ", "ㅒ": "ㅖ", "ㅙ": "ㅞ", "ㅚ": "ㅞ", "ㅢ": "ㅣ"}
 # Consonants that differ only in tension or aspiration sound close; a substitution between them is cheap.

@@ -22,8 +22,9 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from service.particles import agree, undo_liaison
-from service.phonology import TAIL, TENSE, compose, decompose, family_key, key_distance, pronounce, sound_key
-from service.text import is_hangul_syllable
+from service.phonology import (TAIL, TENSE, WEAK_H_AFTER, compose, decompose, family_key, key_distance, pronounce,
+                               sound_key)
+from service.text import is_hangul_syllable, is_latin_letter
 from service.types import EditSource
 
 # Terms shorter than this many sounds match too much by chance to be taken on sound alone.
@@ -87,8 +88,8 @@ class TermIndex:
         return bool(self.terms)
 
 
-# After a vowel or a sonorant an onset ㅎ is barely said (전화 is said 저놔, 은행 으냉).
-_WEAKENS_H = ("", "ㄴ", "ㄹ", "ㅁ", "ㅇ")
+# After a vowel (no coda) or a sonorant an onset ㅎ is barely said.
+_WEAKENS_H = ("", *WEAK_H_AFTER)
 # A weakened ㅎ is a close sound, not the same one: it costs what a swap within a family of close sounds costs.
 WEAK_H_COST = 0.5
 
@@ -165,11 +166,7 @@ def _acronym_letters(word: str) -> set[int]:
 
 
 def _cuts_latin_word(text: str, position: int) -> bool:
-    return 0 < position < len(text) and _is_latin(text[position - 1]) and _is_latin(text[position])
-
-
-def _is_latin(char: str) -> bool:
-    return char.isascii() and char.isalpha()
+    return 0 < position < len(text) and is_latin_letter(text[position - 1]) and is_latin_letter(text[position])
 
 
 def _took_liaison(char: str, key: str) -> bool:

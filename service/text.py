@@ -25,6 +25,11 @@ def is_loose_jamo(char: str) -> bool:
     return bool(char) and "\u3131" <= char <= "\u318e"
 
 
+def is_latin_letter(char: str) -> bool:
+    """A letter of the Latin alphabet as recognisers write it (ASCII: A … Z, a … z)."""
+    return char.isascii() and char.isalpha()
+
+
 def has_hangul(text: str) -> bool:
     return any(is_hangul_syllable(ch) for ch in text)
 
@@ -47,7 +52,7 @@ def scripts(text: str) -> frozenset[str]:
             found.add("hangul")
         elif ch.isdigit():
             found.add("digit")
-        elif ch.isascii() and ch.isalpha():
+        elif is_latin_letter(ch):
             found.add("latin")
         elif ch.isalpha():
             found.add("other")
