@@ -66,14 +66,14 @@ class TermIndex:
 
     @classmethod
     def build(cls, terms: tuple[str, ...], source: EditSource, max_distance: float) -> "TermIndex":
-        usable = tuple(t for t in dict.fromkeys(" ".join(t.split()) for t in terms if t and t.strip())
-                       if len(sound_key(spoken(t))) >= MIN_TERM_SOUNDS)
-        sounds = tuple(len(sound_key(spoken(t))) for t in usable)
+        said_as = {t: spoken(t) for t in dict.fromkeys(" ".join(t.split()) for t in terms if t and t.strip())}
+        usable = tuple(t for t, said in said_as.items() if len(sound_key(said)) >= MIN_TERM_SOUNDS)
+        sounds = tuple(len(sound_key(said_as[t])) for t in usable)
         rows: dict[tuple[int, str], float] = {}
         for i, t in enumerate(usable):
-            for said, cost in said_variants(spoken(t)):
-                rows.setdefault((i, sound_key(said)), cost)
-        letters = tuple(len(_letters(spoken(t))) for t in usable)
+            for variant, cost in said_variants(said_as[t]):
+                rows.setdefault((i, sound_key(variant)), cost)
+        letters = tuple(len(_letters(said_as[t])) for t in usable)
         by_letters: dict[int, list[int]] = {}
         for r, (i, _) in enumerate(rows):
             by_letters.setdefault(letters[i], []).append(r)
@@ -188,8 +188,7 @@ def _ending_key(text: str, positions: list[int], keys: list[str], n: int) -> str
 def _carried_coda(text: str, positions: list[int], after: int) -> str:
     """The final consonant a window ending just before letter `after` may have lost to liaison, as the sound
     key of a coda: the written onset of the next syllable of the same eojeol, where the window ends in an
-    open syllable (애완동무|를 was heard as 애완동물을: its ㄹ is the term's). The caller takes it only before a
-    particle: that is where a noun's final consonant moves on."""
+    open syllable (애완동무|를 was heard as 애완동물을: its ㄹ is the term's)."""
     if after >= len(positions) or after == 0 or positions[after] != positions[after - 1] + 1:
         return ""
     last, following = decompose(text[positions[after - 1]]), decompose(text[positions[after]])
@@ -252,6 +251,10 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
     keys = [keys_by_char[p][0] for p in positions]
     syllables = [keys_by_char[p][1] for p in positions]
     ending_keys = [_ending_key(text, positions, keys, n) for n in range(len(positions))]
+    # The final consonant a window ending before letter n may take back from it: only from a particle, where a
+    # noun's final consonant moves on.
+    carried_before = [_carried_coda(text, positions, n) if n < len(positions) and particle_follows(positions[n])
+                      else "" for n in range(len(positions) + 1)]
     # A window never runs over a mark or a symbol: only over letters and the spaces between them.
     breaks = [any(not (ch.isspace()) for ch in text[a + 1:b]) for a, b in zip(positions, positions[1:])]
     # Nor does it start on a syllable whose first sound belongs to the syllable before it (화면에 is said
@@ -271,10 +274,7 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
         # letters counted as they are said (KTX is five).
         sizes = {length - 1 if length >= 3 else length, length, length + 1}
         for first, size, said in _windows(syllables, breaks, cut_sound, sizes):
-            carried = _carried_coda(text, positions, first + size)
-            if carried and not particle_follows(positions[first + size]):
-                carried = ""
-            for key in _window_keys(keys, ending_keys, first, size, carried):
+            for key in _window_keys(keys, ending_keys, first, size, carried_before[first + size]):
                 windows.setdefault(key, []).append((first, size, said))
         if not windows:
             continue
