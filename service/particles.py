@@ -85,21 +85,27 @@ _PLAIN = {"ㄲ": "ㄱ", "ㅆ": "ㅅ"}
 _PALATAL = {"ㄷ": "ㅈ", "ㅌ": "ㅊ"}
 
 
-# After a sonorant, the ㅎ of 하다 is hardly said (발전하는 is said 발저나는): a noun is never followed by 아 or 애.
+# After a sonorant, the ㅎ of 하다 is hardly said (발전하는 is said 발저나는). No ending or particle that joins a
+# noun starts with 아/애 but the vocative, so what is left after the consonant is given back is either 하다
+# without its ㅎ or a word of its own (동굴 안에, said 동구라네).
 _OF_HADA = ("ㅏ", "ㅐ")
 
 
-def undo_liaison(noun: str, suffix: str) -> str:
-    """If the noun's final consonant was carried into the suffix (방버블 → 방법 + 블), give it back (을); if
-    what is left is a form of 하다 that lost its weak ㅎ (발저나는 → 발전 + 아는), give that back too (하는)."""
+def undo_liaison(noun: str, suffix: str) -> tuple[str, ...]:
+    """The readings of `suffix` with the noun's final consonant given back where it was carried into it
+    (방버블 → 방법 + 을): one reading, or two where what is left is 하다 that lost its weak ㅎ or a word of
+    its own, set apart by a space (발저나는 → 발전 + 하는 or " 아는"; 동그란에 → 동굴 + 한에 or " 안에"): the
+    sentence chooses between them. The suffix as it is where nothing was carried."""
     coda = final_consonant(noun)
     first = decompose(suffix[0]) if suffix else None
     if not coda or first is None or first.onset == "ㅇ":
-        return suffix
+        return (suffix,)
     if coda == "ㄹ" and first.onset == "ㄹ" and first.vowel == "ㅗ" and not first.coda:
-        return suffix  # 로 is the particle of a noun ending in ㄹ (회의실로), not a carried ㄹ
+        return (suffix,)  # 로 is the particle of a noun ending in ㄹ (회의실로), not a carried ㄹ
     carried = _CARRIED.get(coda, coda)
-    if first.onset in (carried, _PLAIN.get(carried, carried), _PALATAL.get(carried, "")):
-        onset = "ㅎ" if coda in WEAK_H_AFTER and first.vowel in _OF_HADA else "ㅇ"
-        return compose(onset, first.vowel, first.coda) + suffix[1:]
-    return suffix
+    if first.onset not in (carried, _PLAIN.get(carried, carried), _PALATAL.get(carried, "")):
+        return (suffix,)
+    rest = compose("ㅇ", first.vowel, first.coda) + suffix[1:]
+    if coda in WEAK_H_AFTER and first.vowel in _OF_HADA:
+        return (compose("ㅎ", first.vowel, first.coda) + suffix[1:], " " + rest)
+    return (rest,)

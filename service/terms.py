@@ -239,7 +239,8 @@ def _eojeol_ends(text: str) -> list[int]:
 def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bool]) -> list[TermMatch]:
     """Every stretch of `text` that sounds like a term of `index`, rewritten as the term (with the rest of its
     eojeol where that must change with it: a consonant given back, a particle made to agree); the closest
-    places first, at most PLACES_PER_TERM per term, never two overlapping places for one term.
+    places first, at most PLACES_PER_TERM per term, never two overlapping places for one term (one place may
+    be rewritten in more than one way: the reader of the sentence chooses).
     `particle_follows(i)` says whether a particle starts at i."""
     if not index or not text:
         return []
@@ -297,18 +298,21 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
                     continue  # a term split over two eojeols begins one (쿠버 네티스), not the middle of one
                 if _cuts_latin_word(text, start) or _cuts_latin_word(text, stop):
                     continue  # nor does it take a piece of a Latin word (the IT of ITEM)
-                match = _rewrite(text, start, stop, eojeol_ends[stop], said, term_id, distance, index,
-                                 particle_follows)
-                if match is not None:
-                    best.setdefault(term_id, []).append(match)
+                best.setdefault(term_id, []).extend(
+                    _rewrites(text, start, stop, eojeol_ends[stop], said, term_id, distance, index, particle_follows))
     matches: list[TermMatch] = []
     for term_id, found in best.items():
         found.sort(key=lambda m: (m.distance, abs(m.letters - index.letters[term_id]), m.start))
-        kept: list[TermMatch] = []
+        kept: dict[tuple[int, int], list[TermMatch]] = {}
         for match in found:
-            if len(kept) < PLACES_PER_TERM and all(match.end <= k.start or match.start >= k.end for k in kept):
-                kept.append(match)
-        matches.extend(kept)
+            place = (match.start, match.end)
+            if place in kept:
+                # Another reading of the rest of the same match (동굴 안에 beside 동굴 한에).
+                if match.distance == kept[place][0].distance and all(match.after != k.after for k in kept[place]):
+                    kept[place].append(match)
+            elif len(kept) < PLACES_PER_TERM and all(match.end <= s or match.start >= e for s, e in kept):
+                kept[place] = [match]
+        matches.extend(m for readings in kept.values() for m in readings)
     matches.sort(key=lambda m: (m.distance / max(m.sounds, 1), m.start))
     return matches
 
@@ -321,19 +325,23 @@ def _occurrences(text: str, term: str) -> list[int]:
     return found
 
 
-def _rewrite(text: str, start: int, stop: int, end: int, size: int, term_id: int, distance: float,
-             index: TermIndex, particle_follows: Callable[[int], bool]) -> TermMatch | None:
+def _rewrites(text: str, start: int, stop: int, end: int, size: int, term_id: int, distance: float,
+              index: TermIndex, particle_follows: Callable[[int], bool]) -> list[TermMatch]:
     """The stretch text[start:stop] replaced by the term; where the rest of its eojeol (up to `end`) must
     change with it — a consonant the term lost to liaison given back, a particle made to agree with the term
-    (애완동무를 → 애완동물을; 국과이자 → 국가이자, where 이자 is no particle) — the rewrite takes it in."""
+    (애완동무를 → 애완동물을; 국과이자 → 국가이자, where 이자 is no particle) — the rewrite takes it in. One
+    rewrite for each reading of the rest (`undo_liaison`)."""
     term = index.terms[term_id]
     suffix = text[stop:end]
-    restored = undo_liaison(term, suffix)
-    if particle_follows(stop):
-        restored = agree(term, restored)
-    if restored == suffix:
-        end, restored = stop, ""  # the rest is left to other edits (국게|무역선은: 국제, and 무역선은)
-    after = term + restored
-    if after == text[start:end]:
-        return None
-    return TermMatch(start, end, after, term, distance, index.sounds[term_id], index.source, size)
+    rewrites = []
+    for restored in undo_liaison(term, suffix):
+        if particle_follows(stop):
+            restored = agree(term, restored)
+        stretch_end = end
+        if restored == suffix:
+            stretch_end, restored = stop, ""  # the rest is left to other edits (국게|무역선은: 국제, and 무역선은)
+        after = term + restored
+        if after != text[start:stretch_end]:
+            rewrites.append(TermMatch(start, stretch_end, after, term, distance, index.sounds[term_id],
+                                      index.source, size))
+    return rewrites

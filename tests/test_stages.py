@@ -105,12 +105,19 @@ def test_a_term_takes_back_the_final_consonant_liaison_carried_off():
 
 
 def test_a_term_takes_back_its_final_consonant_and_the_weak_h_of_hada():
-    # 발전하는 is said 발저나는: the ㄴ is the term's, and what is left is 하는, not 아는.
-    assert _terms("경제가 빠르게 발저나는 중이다", "발전") == [("발저나는", "발전하는")]
+    # 발전하는 is said 발저나는: the ㄴ is the term's, and what is left is 하다 without its ㅎ or a word of its own.
+    assert sorted(_terms("경제가 빠르게 발저나는 중이다", "발전")) == [("발저나는", "발전 아는"), ("발저나는", "발전하는")]
     # After a stop there is no weak ㅎ: the particle is 을.
     assert _terms("받은 애완동무를 돌본다", "애완동물") == [("애완동무를", "애완동물을")]
     # 로 after a noun ending in ㄹ is its own particle, not the noun's ㄹ carried over.
     assert _terms("모두 회이실로 모였다", "회의실") == [("회이실", "회의실")]
+
+
+def test_what_follows_a_term_may_be_a_word_of_its_own_that_took_its_final_consonant():
+    # 회의실 안에 is said 회의시라네: the ㄹ is the term's, and 안에 a word of its own, not 하다.
+    assert ("회이시란에", "회의실 안에") in _terms("다들 회이시란에 모였다", "회의실")
+    # No second reading where what follows cannot be 하다: 에 is the particle.
+    assert _terms("다들 회이시레 모였다", "회의실") == [("회이시레", "회의실에")]
 
 
 def test_a_term_is_not_cut_out_of_a_syllable_that_took_a_carried_sound():
