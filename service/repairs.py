@@ -15,8 +15,9 @@ Each returns (start, end, replacement[, typo cost]) in the text's own offsets.
 """
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
+from itertools import accumulate
 from typing import Callable, Sequence
 
 from service.kiwi_lm import Analysis, KiwiToolkit, Morpheme
@@ -58,6 +59,22 @@ def eojeol_windows(text: str, only: Sequence[tuple[int, int]] | None = None) -> 
     return windows
 
 
+class _Placed:
+    """Kiwi's morphemes of a text, looked up by where they stand: the repairs below visit one eojeol at a time,
+    and scanning every morpheme for each eojeol would cost the square of the text's length."""
+
+    def __init__(self, morphemes: Sequence[Morpheme]) -> None:
+        self.morphemes = morphemes
+        self._starts = [m.start for m in morphemes]
+        # How far the morphemes up to each one reach (Kiwi's morphemes may overlap: 시키 + 어 in 시켜).
+        self._reach = list(accumulate((m.end for m in morphemes), max))
+
+    def near(self, start: int, end: int) -> range:
+        """The indexes of every morpheme that touches text[start:end], its edges included (an unwritten one
+        there, or one that ends where it starts): each repair keeps the ones it wants."""
+        return range(bisect_left(self._reach, start), bisect_right(self._starts, end))
+
+
 def _unwritten(morpheme: Morpheme) -> bool:
     return morpheme.end <= morpheme.start
 
@@ -67,8 +84,10 @@ def spelling_repairs(text: str, reading: Analysis, join) -> list[tuple[int, int,
     their neighbours are rejoined; the rest of the eojeol stays as written (joining all of it would also
     contract what was right: 되었으나 → 됐으나)."""
     repairs = []
+    placed = _Placed(reading.morphemes)
     for word in eojeols(text):
-        inside = [m for m in reading.morphemes if (m.start < word.end and m.end > word.start)
+        inside = [m for m in (reading.morphemes[i] for i in placed.near(word.start, word.end))
+                  if (m.start < word.end and m.end > word.start)
                   or (_unwritten(m) and word.start <= m.start <= word.end)]
         if not inside or all(m.typo_cost == 0 for m in inside):
             continue
@@ -103,8 +122,10 @@ def agreement_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, str
     repairs = []
     particles = particle_positions(analysis.morphemes)
     morphemes = analysis.morphemes
+    placed = _Placed(morphemes)
     for word in eojeols(text):
-        for i, m in enumerate(morphemes):
+        for i in placed.near(word.start, word.end):
+            m = morphemes[i]
             if not (word.start < m.start < word.end) or m.start not in particles or not is_case_particle(m.form):
                 continue
             before = morphemes[i - 1] if i else None
@@ -155,10 +176,12 @@ def said_alike_particle_repairs(text: str, analysis: Analysis) -> list[tuple[int
     both are words, so it is the language model that chooses, not the rule."""
     repairs = []
     morphemes = analysis.morphemes
+    placed = _Placed(morphemes)
     for word in eojeols(text):
         _, trail = marks_around(word.text)
         core_end = word.end - len(trail)
-        for i, m in enumerate(morphemes):
+        for i in placed.near(word.start, core_end):
+            m = morphemes[i]
             swapped = _SAID_ALIKE_PARTICLES.get((m.form, m.tag))
             if swapped is None or m.end != core_end or not (word.start < m.start) or i == 0:
                 continue
@@ -207,10 +230,12 @@ def spoken_form_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, s
     (오늘두 → 오늘도, 재미없구 → 재미없고, 하십시요 → 하십시오)."""
     repairs = []
     morphemes = analysis.morphemes
+    placed = _Placed(morphemes)
     for word in eojeols(text):
         _, trail = marks_around(word.text)
         core = text[word.start:word.end - len(trail)]
-        last = [m for m in morphemes if word.start < m.end == word.end - len(trail)]
+        last = [m for m in (morphemes[i] for i in placed.near(word.start, word.end - len(trail)))
+                if word.start < m.end == word.end - len(trail)]
         if not last:
             continue
         written, spelled = next((pair for (end, tag), pair in _SPOKEN_FORMS.items()
@@ -238,15 +263,16 @@ def split_ending_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, 
     -ㄴ데요 heard as 되요 after its adnominal (바쁜 되요 → 바쁜데요)."""
     repairs = []
     words = eojeols(text)
+    placed = _Placed(analysis.morphemes)
     for i, word in enumerate(words):
-        closing = [m for m in analysis.morphemes if word.start < m.end == word.end and m.tag == "ETM"]
+        near = [analysis.morphemes[k] for k in placed.near(word.start, word.end)]
+        closing = [m for m in near if word.start < m.end == word.end and m.tag == "ETM"]
         if closing and closing[-1].form in _PLAIN_ADNOMINALS and i + 1 < len(words):
             _, trail = marks_around(words[i + 1].text)
             ending = _HEARD_AS_VERB.get(words[i + 1].text[:len(words[i + 1].text) - len(trail)])
             if ending is not None:
                 repairs.append((word.start, words[i + 1].end, word.text + ending + trail))
-        adnominals = [m for m in analysis.morphemes if word.start < m.end <= word.end and m.tag == "ETM"
-                      and m.form in _ADNOMINALS]
+        adnominals = [m for m in near if word.start < m.end <= word.end and m.tag == "ETM" and m.form in _ADNOMINALS]
         for m in adnominals:
             if m.end < word.end:  # in the same eojeol: the ending follows the adnominal
                 if not text[m.end:word.end].startswith(_STEM_ENDINGS):
@@ -299,11 +325,10 @@ def ending_apart_repairs(text: str, analysis: Analysis, join: Callable[[list[Mor
     repairs = []
     words = eojeols(text)
     morphemes = analysis.morphemes
-    starts = [m.start for m in morphemes]
+    placed = _Placed(morphemes)
 
     def within(start: int, end: int) -> list[Morpheme]:
-        first = bisect_left(starts, start)
-        return [m for m in morphemes[first:bisect_left(starts, end, lo=first)] if m.end <= end]
+        return [m for m in (morphemes[i] for i in placed.near(start, end)) if start <= m.start < end and m.end <= end]
 
     for word, following in zip(words, words[1:]):
         _, trail = marks_around(following.text)

@@ -240,6 +240,22 @@ def test_the_past_tense_heard_apart_is_offered_joined(kiwi, text, expected):
     assert [(text[s:e], after) for s, e, after in ending_apart_repairs(text, analysis, kiwi.join)] == expected
 
 
+def test_repairs_are_found_wherever_they_stand_in_a_long_text(kiwi):
+    # Each repair looks up the morphemes of one eojeol by place: the same repairs at the end of a long text as
+    # at its start, and none of one eojeol's offered for another.
+    sentence = "세 가지을 골랐고 동생은 학교의 갔다 우산을 챙기구 지금은 좀 바쁜 되요 크게 다퉈 써요 "
+    text = sentence * 12
+    analysis = kiwi.analyze([text])[0]
+    for repairs in (agreement_repairs(text, analysis), said_alike_particle_repairs(text, analysis),
+                    spoken_form_repairs(text, analysis), split_ending_repairs(text, analysis),
+                    ending_apart_repairs(text, analysis, kiwi.join)):
+        assert repairs
+        by_copy = [[(s % len(sentence), e % len(sentence) or len(sentence), after) for s, e, after in repairs
+                    if s // len(sentence) == k] for k in range(12)]
+        assert all(found == by_copy[0] for found in by_copy)
+        assert all(text[s:e].split() and len(text[s:e].split()) <= 2 for s, e, _ in repairs)
+
+
 def test_a_doubled_nasal_is_offered_single_both_ways_and_a_doubled_r_is_not():
     text = "안내와 함마 달리기 않나요"
     assert [(text[s:e], after) for s, e, after in single_nasal_repairs(text)] == [
