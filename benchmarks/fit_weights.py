@@ -42,6 +42,7 @@ SIGNS = {"lm": +1, "nonword": +1, "rule_repair": +1, "votes_for": +1, "votes_bel
 def rows_of(files: list[str], limit: int | None) -> tuple[list[dict[str, float]], list[float], list[int]]:
     """Feature rows, CER changes and halves of every single edit and bundle of every case."""
     from config import load_settings
+    from service.kiwi_lm import PlacedMorphemes
     from service.pipeline import CorrectionPipeline
     from service.rerank import RerankItem, _Search, edit_features
     from service.resources import load_resources
@@ -62,7 +63,7 @@ def rows_of(files: list[str], limit: int | None) -> tuple[list[dict[str, float]]
                 continue
             texts = [search.text_of(option) for option in options]
             readings = kiwi.analyze([work.text] + texts)
-            search.reading = readings[0]
+            search.original = PlacedMorphemes(readings[0].morphemes)
             base_language = search.language_features((), readings[0])
             reference = cer_norm(case.reference)
             base_cer = case_cer(reference, cer_norm(work.text))

@@ -8,8 +8,10 @@ from __future__ import annotations
 import sys
 import threading
 import warnings
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from kiwipiepy import Kiwi, TypoTransformer
@@ -34,6 +36,26 @@ class Analysis:
 
     morphemes: tuple[Morpheme, ...]
     score: float
+
+
+class PlacedMorphemes:
+    """Kiwi's morphemes of a text, looked up by where they stand: the stages visit one eojeol or one edit at a
+    time, and scanning every morpheme for each would cost the square of the text's length."""
+
+    def __init__(self, morphemes: Sequence[Morpheme]) -> None:
+        self.morphemes = morphemes
+        self._starts = [m.start for m in morphemes]
+        # How far the morphemes up to each one reach (Kiwi's morphemes may overlap: 시키 + 어 in 시켜).
+        self._reach = list(accumulate((m.end for m in morphemes), max))
+
+    def near(self, start: int, end: int) -> range:
+        """The indexes of every morpheme that touches text[start:end], its edges included (an unwritten one
+        there, or one that ends where it starts): each caller keeps the ones it wants."""
+        return range(bisect_left(self._reach, start), bisect_right(self._starts, end))
+
+    def overlapping(self, start: int, end: int) -> list[Morpheme]:
+        """The morphemes that share a letter with text[start:end]."""
+        return [m for m in (self.morphemes[i] for i in self.near(start, end)) if m.start < end and m.end > start]
 
 
 def _to_analysis(result) -> Analysis:

@@ -15,12 +15,10 @@ Each returns (start, end, replacement[, typo cost]) in the text's own offsets.
 """
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
-from itertools import accumulate
 from typing import Callable, Sequence
 
-from service.kiwi_lm import Analysis, KiwiToolkit, Morpheme
+from service.kiwi_lm import Analysis, KiwiToolkit, Morpheme, PlacedMorphemes
 from service.particles import agree, is_case_particle, particle_positions, particle_tag
 from service.phonology import compose, decompose
 from service.spelling import compose_loose_jamo, respell_ending, sound_alike_spellings
@@ -59,22 +57,6 @@ def eojeol_windows(text: str, only: Sequence[tuple[int, int]] | None = None) -> 
     return windows
 
 
-class _Placed:
-    """Kiwi's morphemes of a text, looked up by where they stand: the repairs below visit one eojeol at a time,
-    and scanning every morpheme for each eojeol would cost the square of the text's length."""
-
-    def __init__(self, morphemes: Sequence[Morpheme]) -> None:
-        self.morphemes = morphemes
-        self._starts = [m.start for m in morphemes]
-        # How far the morphemes up to each one reach (Kiwi's morphemes may overlap: 시키 + 어 in 시켜).
-        self._reach = list(accumulate((m.end for m in morphemes), max))
-
-    def near(self, start: int, end: int) -> range:
-        """The indexes of every morpheme that touches text[start:end], its edges included (an unwritten one
-        there, or one that ends where it starts): each repair keeps the ones it wants."""
-        return range(bisect_left(self._reach, start), bisect_right(self._starts, end))
-
-
 def _unwritten(morpheme: Morpheme) -> bool:
     return morpheme.end <= morpheme.start
 
@@ -84,7 +66,7 @@ def spelling_repairs(text: str, reading: Analysis, join) -> list[tuple[int, int,
     their neighbours are rejoined; the rest of the eojeol stays as written (joining all of it would also
     contract what was right: 되었으나 → 됐으나)."""
     repairs = []
-    placed = _Placed(reading.morphemes)
+    placed = PlacedMorphemes(reading.morphemes)
     for word in eojeols(text):
         inside = [m for m in (reading.morphemes[i] for i in placed.near(word.start, word.end))
                   if (m.start < word.end and m.end > word.start)
@@ -122,7 +104,7 @@ def agreement_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, str
     repairs = []
     particles = particle_positions(analysis.morphemes)
     morphemes = analysis.morphemes
-    placed = _Placed(morphemes)
+    placed = PlacedMorphemes(morphemes)
     for word in eojeols(text):
         for i in placed.near(word.start, word.end):
             m = morphemes[i]
@@ -176,7 +158,7 @@ def said_alike_particle_repairs(text: str, analysis: Analysis) -> list[tuple[int
     both are words, so it is the language model that chooses, not the rule."""
     repairs = []
     morphemes = analysis.morphemes
-    placed = _Placed(morphemes)
+    placed = PlacedMorphemes(morphemes)
     for word in eojeols(text):
         _, trail = marks_around(word.text)
         core_end = word.end - len(trail)
@@ -230,7 +212,7 @@ def spoken_form_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, s
     (오늘두 → 오늘도, 재미없구 → 재미없고, 하십시요 → 하십시오)."""
     repairs = []
     morphemes = analysis.morphemes
-    placed = _Placed(morphemes)
+    placed = PlacedMorphemes(morphemes)
     for word in eojeols(text):
         _, trail = marks_around(word.text)
         core = text[word.start:word.end - len(trail)]
@@ -263,7 +245,7 @@ def split_ending_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, 
     -ㄴ데요 heard as 되요 after its adnominal (바쁜 되요 → 바쁜데요)."""
     repairs = []
     words = eojeols(text)
-    placed = _Placed(analysis.morphemes)
+    placed = PlacedMorphemes(analysis.morphemes)
     for i, word in enumerate(words):
         near = [analysis.morphemes[k] for k in placed.near(word.start, word.end)]
         closing = [m for m in near if word.start < m.end == word.end and m.tag == "ETM"]
@@ -325,7 +307,7 @@ def ending_apart_repairs(text: str, analysis: Analysis, join: Callable[[list[Mor
     repairs = []
     words = eojeols(text)
     morphemes = analysis.morphemes
-    placed = _Placed(morphemes)
+    placed = PlacedMorphemes(morphemes)
 
     def within(start: int, end: int) -> list[Morpheme]:
         return [m for m in (morphemes[i] for i in placed.near(start, end)) if start <= m.start < end and m.end <= end]

@@ -22,7 +22,7 @@ from typing import Callable, Protocol, Sequence
 
 from config import ScoreWeights
 from service.candidates import CandidateSet
-from service.kiwi_lm import Analysis
+from service.kiwi_lm import Analysis, PlacedMorphemes
 from service.text_spans import apply_edits, apply_edits_placed
 from service.types import EditFacts, EditSource, SpanEdit
 
@@ -114,7 +114,7 @@ class _Search:
     chosen: tuple[int, ...] = ()
     score: float = 0.0
     baseline: float = 0.0
-    reading: Analysis | None = None  # Kiwi's reading of the original text
+    original: PlacedMorphemes | None = None  # Kiwi's reading of the original text, looked up by place
     open: bool = True
 
     def text_of(self, indexes: tuple[int, ...]) -> str:
@@ -129,17 +129,19 @@ class _Search:
         - `creates_unknown`: forms Kiwi does not know that the edits bring in, less those they take out.
         """
         features = {"lm": reading.score}
-        if not indexes or self.reading is None:
+        if not indexes or self.original is None:
             return features
         edits = [self.item.proposals.edits[i] for i in indexes]
-        _, placed = apply_edits_placed(self.item.text, edits)
+        _, places = apply_edits_placed(self.item.text, edits)
+        edited = PlacedMorphemes(reading.morphemes)
         term_own, unknowns = 0.0, 0
-        for edit, where in zip(edits, placed):
+        for edit, where in zip(edits, places):
             if where is None:
                 continue
+            now, before = edited.overlapping(*where), self.original.overlapping(edit.start, edit.end)
             if edit.source in TERM_SOURCES:
-                term_own += _own_score(reading, *where) - _own_score(self.reading, edit.start, edit.end)
-            unknowns += _unknowns(reading, *where) - _unknowns(self.reading, edit.start, edit.end)
+                term_own += sum(m.score for m in now) - sum(m.score for m in before)
+            unknowns += sum(m.oov for m in now) - sum(m.oov for m in before)
         features.update(term_own=term_own, creates_unknown=float(unknowns))
         return features
 
@@ -147,13 +149,6 @@ class _Search:
         edit = self.item.proposals.edits[index]
         return index not in chosen and all(edit.end <= other.start or edit.start >= other.end
                                            for other in (self.item.proposals.edits[c] for c in chosen))
-
-def _own_score(reading: Analysis, start: int, end: int) -> float:
-    return sum(m.score for m in reading.morphemes if m.start < end and m.end > start)
-
-
-def _unknowns(reading: Analysis, start: int, end: int) -> int:
-    return sum(m.oov for m in reading.morphemes if m.start < end and m.end > start)
 
 
 def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Analysis]],
@@ -166,7 +161,7 @@ def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Anal
                 for item in items]
     readings = analyze([s.item.text for s in searches])
     for search, reading in zip(searches, readings):
-        search.reading = reading
+        search.original = PlacedMorphemes(reading.morphemes)
     baselines = _language(searches, [[()] for _ in searches], analyze, scorers, weights)
     for search, (score,) in zip(searches, baselines):
         search.baseline = search.score = score

@@ -9,7 +9,7 @@ the recogniser was sure of is dear.
 from __future__ import annotations
 
 from service.evidence import span_confidence
-from service.kiwi_lm import Analysis, Morpheme
+from service.kiwi_lm import Analysis, Morpheme, PlacedMorphemes
 from service.particles import is_particle_form
 from service.text import has_hangul, is_loose_jamo
 from service.text_spans import eojeols
@@ -28,8 +28,9 @@ def find_suspect_spans(
 ) -> list[SuspectSpan]:
     """Every eojeol as a SuspectSpan with its doubt and whether it is a non-word."""
     spans: list[SuspectSpan] = []
+    placed = PlacedMorphemes(analysis.morphemes)
     for word in eojeols(text):
-        inside = [m for m in analysis.morphemes if m.start < word.end and m.end > word.start]
+        inside = placed.overlapping(word.start, word.end)
         nonword = has_hangul(word.text) and is_nonword(inside)
         unknown = not nonword and any(m.oov for m in inside)
         confidence = span_confidence(confidences, word.start, word.end)
