@@ -62,15 +62,17 @@ class CandidateSet:
 
 @dataclass(frozen=True)
 class ProposalLimits:
-    spelling_readings: int = 2
-    max_edits: int = 48
-    centrality: float = 8.0  # how much agreement with the other hypotheses weighs them (service/fusion.py)
-    respell_doubt: float = 0.3  # eojeols at least this doubtful (or no word) are respelled by their sound
+    """How much the stage proposes; set from the service's settings (config.py, where each default is)."""
+
+    spelling_readings: int  # Kiwi's readings of each text with the sound rules reversed
+    max_edits: int  # span edits per segment the reranker weighs
+    centrality: float  # how much agreement with the other hypotheses weighs them (service/fusion.py)
+    respell_doubt: float  # eojeols at least this doubtful (or no word) are respelled by their sound
     respellings: int = 2  # ... into at most this many spellings Kiwi reads as words
 
 
 def propose(requests: Sequence[CandidateRequest], kiwi: KiwiToolkit, hotwords: TermIndex, lexicon: TermIndex,
-            limits: ProposalLimits = ProposalLimits(),
+            limits: ProposalLimits,
             still_in_time: Callable[[], bool] = lambda: True) -> list[CandidateSet | None]:
     """Every segment's proposals; None for a segment reached after `still_in_time()` turned false.
 

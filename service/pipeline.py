@@ -116,7 +116,8 @@ class CorrectionPipeline:
         s = self.settings
         hotwords = TermIndex.build(terms.hotwords, "hotword", s.HOTWORD_MAX_DISTANCE)
         lexicon = TermIndex.build(terms.domain_lexicon, "lexicon", s.LEXICON_MAX_DISTANCE)
-        limits = ProposalLimits(s.SPELLING_READINGS, s.MAX_PROPOSALS, s.FUSION_CENTRALITY, s.RESPELL_DOUBT)
+        limits = ProposalLimits(spelling_readings=s.SPELLING_READINGS, max_edits=s.MAX_PROPOSALS,
+                                centrality=s.FUSION_CENTRALITY, respell_doubt=s.RESPELL_DOUBT)
         sets = propose([w.request for w in works], self.resources.kiwi, hotwords, lexicon, limits, clock.in_time)
         for work, proposals in zip(works, sets):
             if proposals is None:
