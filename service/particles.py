@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable, Protocol
 
-from service.phonology import WEAK_H_AFTER, compose, decompose, final_consonant
+from service.phonology import SPLIT_CODA, WEAK_H_AFTER, compose, decompose, final_consonant
 from service.text import is_hangul_syllable
 
 
@@ -79,22 +79,20 @@ def agree(noun: str, suffix: str) -> str:
     return suffix
 
 
-# A double coda moves its second part into a following vowel (읽어 → 일거): the consonant that was carried.
-_CARRIED = {"ㄺ": "ㄱ", "ㄻ": "ㅁ", "ㄼ": "ㅂ", "ㄳ": "ㅅ", "ㅄ": "ㅅ", "ㄵ": "ㅈ", "ㄽ": "ㅅ", "ㄾ": "ㅌ", "ㄿ": "ㅍ"}
 _PLAIN = {"ㄲ": "ㄱ", "ㅆ": "ㅅ"}
 _PALATAL = {"ㄷ": "ㅈ", "ㅌ": "ㅊ"}
 
 
 # After a sonorant, the ㅎ of 하다 is hardly said (발전하는 is said 발저나는). No ending or particle that joins a
 # noun starts with 아/애 but the vocative, so what is left after the consonant is given back is either 하다
-# without its ㅎ or a word of its own (동굴 안에, said 동구라네).
+# without its ㅎ or a word of its own (회의실 안에, said 회의시라네).
 _OF_HADA = ("ㅏ", "ㅐ")
 
 
 def undo_liaison(noun: str, suffix: str) -> tuple[str, ...]:
     """The readings of `suffix` with the noun's final consonant given back where it was carried into it
     (방버블 → 방법 + 을): one reading, or two where what is left is 하다 that lost its weak ㅎ or a word of
-    its own, set apart by a space (발저나는 → 발전 + 하는 or " 아는"; 동그란에 → 동굴 + 한에 or " 안에"): the
+    its own, set apart by a space (발저나는 → 발전 + 하는 or " 아는"; 회의시란에 → 회의실 + 한에 or " 안에"): the
     sentence chooses between them. The suffix as it is where nothing was carried."""
     coda = final_consonant(noun)
     first = decompose(suffix[0]) if suffix else None
@@ -102,7 +100,8 @@ def undo_liaison(noun: str, suffix: str) -> tuple[str, ...]:
         return (suffix,)
     if coda == "ㄹ" and first.onset == "ㄹ" and first.vowel == "ㅗ" and not first.coda:
         return (suffix,)  # 로 is the particle of a noun ending in ㄹ (회의실로), not a carried ㄹ
-    carried = _CARRIED.get(coda, coda)
+    # A double coda carries its second part over (값이 → 갑시).
+    carried = SPLIT_CODA[coda][1] if coda in SPLIT_CODA else coda
     if first.onset not in (carried, _PLAIN.get(carried, carried), _PALATAL.get(carried, "")):
         return (suffix,)
     rest = compose("ㅇ", first.vowel, first.coda) + suffix[1:]

@@ -24,7 +24,7 @@ _NEUTRAL_CODA = {
     "ㄼ": "ㄹ", "ㄽ": "ㄹ", "ㄾ": "ㄹ", "ㅀ": "ㄹ",
 }
 # A double coda before a vowel keeps its first part and carries the second over (읽어 → 일거, 값이 → 갑시).
-_SPLIT_CODA = {
+SPLIT_CODA = {
     "ㄳ": ("ㄱ", "ㅅ"), "ㄵ": ("ㄴ", "ㅈ"), "ㄶ": ("ㄴ", "ㅎ"), "ㄺ": ("ㄹ", "ㄱ"), "ㄻ": ("ㄹ", "ㅁ"),
     "ㄼ": ("ㄹ", "ㅂ"), "ㄽ": ("ㄹ", "ㅅ"), "ㄾ": ("ㄹ", "ㅌ"), "ㄿ": ("ㄹ", "ㅍ"), "ㅀ": ("ㄹ", "ㅎ"),
     "ㅄ": ("ㅂ", "ㅅ"),
@@ -108,8 +108,8 @@ def pronounce_syllables(syllables: list[Syllable]) -> list[Syllable]:
         # An onset ㅎ after a stop makes it aspirated (축하 → 추카, 입학 → 이팍).
         if onset == "ㅎ":
             stop = coda
-            if coda in _SPLIT_CODA:
-                kept, stop = _SPLIT_CODA[coda]
+            if coda in SPLIT_CODA:
+                kept, stop = SPLIT_CODA[coda]
             else:
                 kept = ""
             base = _NEUTRAL_CODA.get(stop, stop)
@@ -119,8 +119,8 @@ def pronounce_syllables(syllables: list[Syllable]) -> list[Syllable]:
                 continue
         # Liaison: a coda moves into an empty onset; ㄷ/ㅌ before 이 palatalise (같이 → 가치).
         if onset == "ㅇ" and coda != "ㅇ":
-            if coda in _SPLIT_CODA:
-                kept, moved = _SPLIT_CODA[coda]
+            if coda in SPLIT_CODA:
+                kept, moved = SPLIT_CODA[coda]
             else:
                 kept, moved = "", coda
             if right.vowel == "ㅣ" and moved in ("ㄷ", "ㅌ"):

@@ -22,8 +22,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from service.particles import agree, undo_liaison
-from service.phonology import (TAIL, TENSE, WEAK_H_AFTER, compose, decompose, family_key, key_distance, pronounce,
-                               sound_key)
+from service.phonology import (SPLIT_CODA, TAIL, TENSE, WEAK_H_AFTER, compose, decompose, family_key, final_consonant,
+                               key_distance, pronounce, sound_key)
 from service.text import is_hangul_syllable, is_latin_letter
 from service.types import EditSource
 
@@ -302,12 +302,14 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
                     _rewrites(text, start, stop, eojeol_ends[stop], said, term_id, distance, index, particle_follows))
     matches: list[TermMatch] = []
     for term_id, found in best.items():
-        found.sort(key=lambda m: (m.distance, abs(m.letters - index.letters[term_id]), m.start))
+        # At the same distance and length, a place whose rest stays as written before one that needs a
+        # consonant given back.
+        found.sort(key=lambda m: (m.distance, abs(m.letters - index.letters[term_id]), m.after != m.term, m.start))
         kept: dict[tuple[int, int], list[TermMatch]] = {}
         for match in found:
             place = (match.start, match.end)
             if place in kept:
-                # Another reading of the rest of the same match (동굴 안에 beside 동굴 한에).
+                # Another reading of the rest of the same match (회의실 안에 beside 회의실한에).
                 if match.distance == kept[place][0].distance and all(match.after != k.after for k in kept[place]):
                     kept[place].append(match)
             elif len(kept) < PLACES_PER_TERM and all(match.end <= s or match.start >= e for s, e in kept):
@@ -333,8 +335,16 @@ def _rewrites(text: str, start: int, stop: int, end: int, size: int, term_id: in
     rewrite for each reading of the rest (`undo_liaison`)."""
     term = index.terms[term_id]
     suffix = text[stop:end]
+    readings = undo_liaison(term, suffix)
+    # Only a window that ends in an open syllable (or in the first half of the term's double final consonant:
+    # 갑|슬 for 값을) can have lost the term's final consonant to what follows. One that ends in a consonant of
+    # its own before that consonant again is misaligned (이썬|나요: 이번 + 아요 is no reading): no rewrite there.
+    last = decompose(text[stop - 1])
+    kept = SPLIT_CODA.get(final_consonant(term), ("",))[0]
+    if readings != (suffix,) and (last is None or last.coda not in ("", kept)):
+        return []
     rewrites = []
-    for restored in undo_liaison(term, suffix):
+    for restored in readings:
         if particle_follows(stop):
             restored = agree(term, restored)
         stretch_end = end

@@ -120,6 +120,13 @@ def test_what_follows_a_term_may_be_a_word_of_its_own_that_took_its_final_conson
     assert _terms("다들 회이시레 모였다", "회의실") == [("회이시레", "회의실에")]
 
 
+def test_only_an_open_syllable_gives_a_final_consonant_away():
+    # 값을 is said 갑슬: the window keeps the first half of the double consonant, the particle took the second.
+    assert _terms("물건 갑슬 올렸다", "값") == [("갑슬", "값을")]
+    # 이썬|나요 has its own ㄴ before ㄴ again: no consonant was carried, and 이번 + 아요 would be no reading.
+    assert _terms("다들 이썬나요", "이번") == []
+
+
 def test_a_term_is_not_cut_out_of_a_syllable_that_took_a_carried_sound():
     # 화면에 is said 화며네: no term may start at 네.
     assert all(before != "에 열" for before, _ in _terms("화면에 열다섯 개", "내일"))
