@@ -53,9 +53,13 @@ class PlacedMorphemes:
         there, or one that ends where it starts): each caller keeps the ones it wants."""
         return range(bisect_left(self._reach, start), bisect_right(self._starts, end))
 
+    def touching(self, start: int, end: int) -> list[Morpheme]:
+        """The morphemes at the indexes `near` gives."""
+        return [self.morphemes[i] for i in self.near(start, end)]
+
     def overlapping(self, start: int, end: int) -> list[Morpheme]:
         """The morphemes that share a letter with text[start:end]."""
-        return [m for m in (self.morphemes[i] for i in self.near(start, end)) if m.start < end and m.end > start]
+        return [m for m in self.touching(start, end) if m.start < end and m.end > start]
 
 
 def _to_analysis(result) -> Analysis:

@@ -68,7 +68,7 @@ def spelling_repairs(text: str, reading: Analysis, join) -> list[tuple[int, int,
     repairs = []
     placed = PlacedMorphemes(reading.morphemes)
     for word in eojeols(text):
-        inside = [m for m in (reading.morphemes[i] for i in placed.near(word.start, word.end))
+        inside = [m for m in placed.touching(word.start, word.end)
                   if (m.start < word.end and m.end > word.start)
                   or (_unwritten(m) and word.start <= m.start <= word.end)]
         if not inside or all(m.typo_cost == 0 for m in inside):
@@ -211,12 +211,11 @@ def spoken_form_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, s
     """An eojeol that ends in a particle or an ending spelled as speech says it, spelled as it is written
     (오늘두 → 오늘도, 재미없구 → 재미없고, 하십시요 → 하십시오)."""
     repairs = []
-    morphemes = analysis.morphemes
-    placed = PlacedMorphemes(morphemes)
+    placed = PlacedMorphemes(analysis.morphemes)
     for word in eojeols(text):
         _, trail = marks_around(word.text)
         core = text[word.start:word.end - len(trail)]
-        last = [m for m in (morphemes[i] for i in placed.near(word.start, word.end - len(trail)))
+        last = [m for m in placed.touching(word.start, word.end - len(trail))
                 if word.start < m.end == word.end - len(trail)]
         if not last:
             continue
@@ -247,7 +246,7 @@ def split_ending_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, 
     words = eojeols(text)
     placed = PlacedMorphemes(analysis.morphemes)
     for i, word in enumerate(words):
-        near = [analysis.morphemes[k] for k in placed.near(word.start, word.end)]
+        near = placed.touching(word.start, word.end)
         closing = [m for m in near if word.start < m.end == word.end and m.tag == "ETM"]
         if closing and closing[-1].form in _PLAIN_ADNOMINALS and i + 1 < len(words):
             _, trail = marks_around(words[i + 1].text)
@@ -306,11 +305,10 @@ def ending_apart_repairs(text: str, analysis: Analysis, join: Callable[[list[Mor
     아껴 써요 is right), so the sentence chooses."""
     repairs = []
     words = eojeols(text)
-    morphemes = analysis.morphemes
-    placed = PlacedMorphemes(morphemes)
+    placed = PlacedMorphemes(analysis.morphemes)
 
     def within(start: int, end: int) -> list[Morpheme]:
-        return [m for m in (morphemes[i] for i in placed.near(start, end)) if start <= m.start < end and m.end <= end]
+        return [m for m in placed.touching(start, end) if start <= m.start < end and m.end <= end]
 
     for word, following in zip(words, words[1:]):
         _, trail = marks_around(following.text)

@@ -343,9 +343,10 @@ def _rewrites(text: str, start: int, stop: int, end: int, size: int, term_id: in
     kept = SPLIT_CODA.get(final_consonant(term), ("",))[0]
     if readings != (suffix,) and (last is None or last.coda not in ("", kept)):
         return []
+    particle = particle_follows(stop)
     rewrites = []
     for restored in readings:
-        if particle_follows(stop):
+        if particle:
             restored = agree(term, restored)
         stretch_end = end
         if restored == suffix:
