@@ -125,11 +125,13 @@ _LETTER_NAMES = dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
                           "엔", "오", "피", "큐", "알", "에스", "티", "유", "브이", "더블유", "엑스", "와이", "제트")))
 
 
+# An acronym: a run of 2–6 capitals with no other Latin letter beside it (the KTX of KTX로, the CD of 아르고CD).
+_ACRONYM = re.compile(r"(?<![A-Za-z])[A-Z]{2,6}(?![A-Za-z])")
+
+
 def spoken(term: str) -> str:
-    """A term as it is said: an acronym (2–6 capital letters) letter by letter, anything else as written."""
-    if 2 <= len(term) <= 6 and term.isascii() and term.isalpha() and term.isupper():
-        return "".join(_LETTER_NAMES[ch] for ch in term)
-    return term
+    """A term as it is said: each acronym in it letter by letter, anything else as written."""
+    return _ACRONYM.sub(lambda run: "".join(_LETTER_NAMES[ch] for ch in run.group()), term)
 
 
 def _letters(text: str) -> list[int]:
@@ -159,10 +161,8 @@ def _letter_keys(text: str) -> list[tuple[str, int]]:
 
 
 def _acronym_letters(word: str) -> set[int]:
-    """Positions in `word` of the letters of an acronym: a run of 2–6 capitals with no other Latin letter
-    beside it."""
-    return {i for run in re.finditer(r"(?<![A-Za-z])[A-Z]{2,6}(?![A-Za-z])", word)
-            for i in range(run.start(), run.end())}
+    """Positions in `word` of the letters of its acronyms."""
+    return {i for run in _ACRONYM.finditer(word) for i in range(run.start(), run.end())}
 
 
 def _cuts_latin_word(text: str, position: int) -> bool:

@@ -147,6 +147,11 @@ def test_acronyms_are_matched_by_how_their_letters_are_said():
     assert _terms("유엔 평화 유지군", "UN") == [("유엔", "UN")]
 
 
+def test_the_acronym_inside_a_term_is_matched_by_how_its_letters_are_said():
+    # 아르고CD is said 아르고씨디: the whole of 씨디 is the term's, so its particle is not glued after a stray 디.
+    assert _terms("새 버전은 아르고 씨디로 배포해요", "아르고CD") == [("아르고 씨디", "아르고CD")]
+
+
 def test_a_term_written_in_the_letters_of_an_acronym_is_found():
     # The speaker said 케이티엑스; the recogniser heard the letters K, T and X.
     assert _terms("내일 KTX로 출발해요", "케이티엑스") == [("KTX", "케이티엑스")]
