@@ -13,7 +13,7 @@ chooses (`service/rerank.py`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Callable, Sequence
 
 from rapidfuzz.distance import Levenshtein
@@ -124,10 +124,11 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
                 proposals.add_all(slot_edits)
         particles = particle_positions(request.analysis.morphemes)
         matches = [m for index in (hotwords, lexicon) for m in find_terms(request.text, index, particles.__contains__)]
-        common = common_words(kiwi, [m.term for m in matches])
+        common, costs = term_readings(kiwi, [m.term for m in matches])
         for match in matches:
             proposals.add(match.start, match.end, match.after, match.source, term_distance=match.distance,
-                          term_sounds=match.sounds, term_chars=len(match.term), term_common=match.term in common)
+                          term_sounds=match.sounds, term_chars=len(match.term), term_common=match.term in common,
+                          term_cost=costs[match.term])
         reading_keys = []
         for reading in text_readings:
             reading_keys.append([proposals.add(start, end, after, "spelling", typo_cost=cost)
@@ -235,11 +236,7 @@ class _ProposalPool:
                 return None
             self.edits[key] = SpanEdit(start, end, after, source, facts)
             return key
-        merged = {name: value for name, value in source_facts.items() if value}
-        # A repair another source also offers is no guess of Kiwi's typo model: its typo price goes.
-        merged["typo_cost"] = source_facts.get("typo_cost", 0.0) if known.facts.typo_cost else 0.0
-        stronger = min(known.source, source, key=_SOURCE_PRIORITY.index)
-        self.edits[key] = replace(known, source=stronger, facts=replace(known.facts, **merged))
+        self.edits[key] = offered_again(known, source, source_facts)
         return key
 
     def add_all(self, edits: list[tuple[int, int, str, dict]]) -> None:
@@ -260,12 +257,29 @@ class _ProposalPool:
         return list(dict.fromkeys(b for b in bundles if len(b) > 1))
 
 
-def common_words(kiwi: KiwiToolkit, terms: list[str]) -> set[str]:
-    """The terms Kiwi knows as one ordinary word (a noun it does not take for a name or an unknown form): a
-    recogniser knows them too, so it mishears them less often than the names and jargon terms are there for."""
+_NO_FACTS = {f.name: f.default for f in fields(EditFacts)}
+
+
+def offered_again(known: SpanEdit, source: EditSource, source_facts: dict) -> SpanEdit:
+    """An edit already pooled, offered again by `source` with its own facts: the stronger source names it, and
+    what the new source knows adds to what was known. A fact it leaves at its default says nothing (but a
+    term's distance of 0 is a fact: a term that sounds exactly like what it replaces)."""
+    merged = {name: value for name, value in source_facts.items() if value != _NO_FACTS.get(name)}
+    # A repair another source also offers is no guess of Kiwi's typo model: its typo price goes.
+    merged["typo_cost"] = source_facts.get("typo_cost", 0.0) if known.facts.typo_cost else 0.0
+    stronger = min(known.source, source, key=_SOURCE_PRIORITY.index)
+    return replace(known, source=stronger, facts=replace(known.facts, **merged))
+
+
+def term_readings(kiwi: KiwiToolkit, terms: list[str]) -> tuple[set[str], dict[str, float]]:
+    """The terms Kiwi knows as one ordinary word (a noun it does not take for a name or an unknown form: a
+    recogniser knows them too, so it mishears them less often than the names and jargon terms are there for),
+    and each term's own cost to the language model read alone."""
     unique = list(dict.fromkeys(terms))
-    return {term for term, reading in zip(unique, kiwi.analyze(unique))
-            if len(reading.morphemes) == 1 and not reading.morphemes[0].oov
-            and reading.morphemes[0].tag in ("NNG", "MAG")}
+    readings = kiwi.analyze(unique)
+    common = {term for term, reading in zip(unique, readings)
+              if len(reading.morphemes) == 1 and not reading.morphemes[0].oov
+              and reading.morphemes[0].tag in ("NNG", "MAG")}
+    return common, {term: -reading.score for term, reading in zip(unique, readings)}
 
 
