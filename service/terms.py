@@ -24,7 +24,7 @@ from rapidfuzz.distance import Levenshtein
 from service.particles import agree, undo_liaison
 from service.phonology import (SPLIT_CODA, TAIL, TENSE, WEAK_H_AFTER, compose, decompose, family_key, final_consonant,
                                key_distance, pronounce, sound_key)
-from service.text import is_hangul_syllable, is_latin_letter
+from service.text import QUOTE_MARKS, is_hangul_syllable, is_latin_letter
 from service.types import EditSource
 
 # Terms shorter than this many sounds match too much by chance to be taken on sound alone.
@@ -66,7 +66,8 @@ class TermIndex:
 
     @classmethod
     def build(cls, terms: tuple[str, ...], source: EditSource, max_distance: float) -> "TermIndex":
-        said_as = {t: spoken(t) for t in dict.fromkeys(" ".join(t.split()) for t in terms if t and t.strip())}
+        written = (" ".join(" ".join(t.split()).strip(QUOTE_MARKS).split()) for t in terms)
+        said_as = {t: spoken(t) for t in dict.fromkeys(written) if t}
         usable = tuple(t for t, said in said_as.items() if len(sound_key(said)) >= MIN_TERM_SOUNDS)
         sounds = tuple(len(sound_key(said_as[t])) for t in usable)
         rows: dict[tuple[int, str], float] = {}

@@ -152,6 +152,13 @@ def test_the_acronym_inside_a_term_is_matched_by_how_its_letters_are_said():
     assert _terms("새 버전은 아르고 씨디로 배포해요", "아르고CD") == [("아르고 씨디", "아르고CD")]
 
 
+def test_quotation_marks_around_a_term_are_no_part_of_it():
+    # A term list copied from a document: the marks are not written into the subtitle.
+    assert _terms("쿠버 내티스에 올렸다", '"쿠버네티스"') == [("쿠버 내티스", "쿠버네티스")]
+    assert _terms("쿠버 내티스에 올렸다", " '쿠버네티스 ") == [("쿠버 내티스", "쿠버네티스")]
+    assert _terms("쿠버 내티스에 올렸다", '""') == []
+
+
 def test_a_term_written_in_the_letters_of_an_acronym_is_found():
     # The speaker said 케이티엑스; the recogniser heard the letters K, T and X.
     assert _terms("내일 KTX로 출발해요", "케이티엑스") == [("KTX", "케이티엑스")]
