@@ -93,7 +93,6 @@ class ScoreWeights(_Group):
     term_closeness: float = 21.6764
     term_common: float = -5.9157
     term_distance: float = -5.3142
-    term_rarity: float = 1.0
     seq2seq: float = Field(1.0, ge=0)
     mlm: float = Field(1.0, ge=0)
 

@@ -33,7 +33,7 @@ FIXED = ("seq2seq", "mlm")  # the neural scorers' weights: not fitted here (no w
 # (A non-word is never right; the recogniser's certainty, Kiwi's typo cost, an unknown form brought in, a
 # sound or a script changed never speak for an edit.) A fit that wants the other sign gets 0 for that fact.
 SIGNS = {"lm": +1, "nonword": +1, "rule_repair": +1, "votes_for": +1, "votes_believed_for": +1,
-         "votes_believed_against": -1, "term_closeness": +1, "term_own": +1, "term_common": -1, "term_rarity": +1,
+         "votes_believed_against": -1, "term_closeness": +1, "term_own": +1, "term_common": -1,
          "pronounced": +1, "letters": -1, "letters_confidence": -1, "letters_sure": -1, "votes_against": -1,
          "sound_distance": -1, "typo_cost": -1, "creates_unknown": -1,
          "term_distance": -1, "spacing_only": -1}

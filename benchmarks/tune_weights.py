@@ -47,7 +47,7 @@ GOALS: dict[str, tuple[float, float, float, float | None]] = {
     # words written over other ordinary words, the very edits that break these sentences (README, "How the
     # weights were set").
     "corpus/with_terms": (1.0, 0.05, 0.05, None),
-    # The same sentences with the rarer half of those nouns as their terms (names and jargon).
+    # The same sentences with the rarest tenth of those nouns as their terms (names and jargon).
     "corpus/with_rare_terms": (1.0, 0.05, 0.05, None),
 }
 CORPUS_SAMPLE = 1000
@@ -89,10 +89,10 @@ def cases_of(name: str, limit: int | None) -> list[Any]:
     nouns = sorted({t.form for tokens in kiwi.tokenize(rest[CORPUS_SAMPLE:]) for t in tokens
                     if t.tag in ("NNG", "NNP") and len(t.form) >= 2})
     if name == "corpus/with_rare_terms":
-        # The rarer half of those nouns by what the language model charges for each read alone: a meeting's
-        # jargon and names, the terms whose own rarity the reranker forgives in part.
+        # The rarest tenth of those nouns by what the language model charges for each read alone: names and
+        # jargon, the terms a meeting really sends, which the language model knows least and so guards least.
         costs = {noun: -results[0][1] for noun, results in zip(nouns, kiwi.analyze(nouns))}
-        nouns = sorted(nouns, key=costs.__getitem__)[len(nouns) // 2:]
+        nouns = sorted(nouns, key=costs.__getitem__)[len(nouns) * 9 // 10:]
     pick = random.Random(7)
     return [Case(f"with-terms-{i}", "clean", s, s, (),
                  {"segments": [{"id": "s", "text": s}], "hotwords": pick.sample(nouns, DISTRACTORS)})

@@ -124,11 +124,10 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
                 proposals.add_all(slot_edits)
         particles = particle_positions(request.analysis.morphemes)
         matches = [m for index in (hotwords, lexicon) for m in find_terms(request.text, index, particles.__contains__)]
-        common, costs = term_readings(kiwi, [m.term for m in matches])
+        common = common_words(kiwi, [m.term for m in matches])
         for match in matches:
             proposals.add(match.start, match.end, match.after, match.source, term_distance=match.distance,
-                          term_sounds=match.sounds, term_chars=len(match.term), term_common=match.term in common,
-                          term_cost=costs[match.term])
+                          term_sounds=match.sounds, term_chars=len(match.term), term_common=match.term in common)
         reading_keys = []
         for reading in text_readings:
             reading_keys.append([proposals.add(start, end, after, "spelling", typo_cost=cost)
@@ -271,15 +270,12 @@ def offered_again(known: SpanEdit, source: EditSource, source_facts: dict) -> Sp
     return replace(known, source=stronger, facts=replace(known.facts, **merged))
 
 
-def term_readings(kiwi: KiwiToolkit, terms: list[str]) -> tuple[set[str], dict[str, float]]:
-    """The terms Kiwi knows as one ordinary word (a noun it does not take for a name or an unknown form: a
-    recogniser knows them too, so it mishears them less often than the names and jargon terms are there for),
-    and each term's own cost to the language model read alone."""
+def common_words(kiwi: KiwiToolkit, terms: list[str]) -> set[str]:
+    """The terms Kiwi knows as one ordinary word (a noun it does not take for a name or an unknown form): a
+    recogniser knows them too, so it mishears them less often than the names and jargon terms are there for."""
     unique = list(dict.fromkeys(terms))
-    readings = kiwi.analyze(unique)
-    common = {term for term, reading in zip(unique, readings)
-              if len(reading.morphemes) == 1 and not reading.morphemes[0].oov
-              and reading.morphemes[0].tag in ("NNG", "MAG")}
-    return common, {term: -reading.score for term, reading in zip(unique, readings)}
+    return {term for term, reading in zip(unique, kiwi.analyze(unique))
+            if len(reading.morphemes) == 1 and not reading.morphemes[0].oov
+            and reading.morphemes[0].tag in ("NNG", "MAG")}
 
 

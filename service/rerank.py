@@ -29,11 +29,6 @@ from service.types import EditFacts, EditSource, SpanEdit
 TERM_SOURCES = ("hotword", "lexicon")
 # The confidence above which the recogniser's certainty grows steeply dearer to overrule (`letters_sure`).
 SURE_CONFIDENCE = 0.75
-# What the language model charges for a noun read alone, above which a term is a name or jargon it hardly
-# knows (about nine in ten of the nouns of ordinary sentences cost less). Set on whole files: lower, and the
-# rare terms sent with right sentences (`corpus/with_rare_terms` in benchmarks/tune_weights.py) start to
-# replace right words.
-RARE_TERM_COST = 24.0
 
 
 class SentenceScorer(Protocol):
@@ -74,9 +69,7 @@ def edit_features(source: EditSource, facts: EditFacts) -> dict[str, float]:
       recogniser sent those beliefs and when they come from agreement alone);
     - how far the two sound apart, and whether they sound the same (a respelling of what was heard);
     - what is replaced: a non-word, an unknown form;
-    - a term's closeness in sound to what it replaces, and how much rarer than an ordinary noun the language
-      model finds it: the meeting's list vouches for a name or jargon term, so the language model's price for
-      the term's own rarity is paid back; Kiwi's typo cost; a repair by rule of what can only
+    - a term's closeness in sound to what it replaces; Kiwi's typo cost; a repair by rule of what can only
       be a non-word (a particle made to agree with its noun, an ending spelled by ear, jamo apart); the
       particle 의 and 에, said alike, written for one another.
     A change of spacing alone is one flat feature of its own.
@@ -104,7 +97,6 @@ def edit_features(source: EditSource, facts: EditFacts) -> dict[str, float]:
         features["term_closeness"] = 1.0 - facts.term_distance / max(facts.term_sounds, 1)
         features["term_distance"] = facts.term_distance
         features["term_common"] = float(facts.term_common)
-        features["term_rarity"] = max(0.0, facts.term_cost - RARE_TERM_COST)
     return features
 
 

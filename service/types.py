@@ -75,7 +75,6 @@ class EditFacts:
     term_sounds: int = 0  # the term's length in sounds (jamo)
     term_chars: int = 0  # the term's length in characters: `after` starts with the term
     term_common: bool = False  # the term is an ordinary word Kiwi knows (not a name or jargon)
-    term_cost: float = 0.0  # the term's own cost to the language model, read alone (−log-probability)
     typo_cost: float = 0.0  # Kiwi's cost for the spelling repair
     rule_repair: bool = False  # a repair by rule of a non-word: particle agreement, an ending, jamo apart
     particle_said_alike: bool = False  # the particle 의 for 에 or the other way round (said alike)

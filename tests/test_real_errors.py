@@ -9,9 +9,9 @@ import pytest
 from config import load_settings
 from service.fusion import build_network, fusion_voters
 from service.pipeline import CorrectionPipeline
-from service.candidates import offered_again, term_readings
+from service.candidates import offered_again
 from service.resources import load_resources
-from service.rerank import RARE_TERM_COST, edit_features, evidence
+from service.rerank import edit_features
 from service.types import EditFacts, Hypothesis, SegmentInput, SpanEdit, TermLists, WordEvidence
 
 
@@ -130,27 +130,10 @@ def test_a_term_an_alternative_also_offers_keeps_what_the_term_knows():
     # The n-best offers 회의를 first; the hotword 회의, said exactly so, offers it again. The term's facts
     # (a distance of 0 among them) must survive the merge, or the edit is priced as a term with no closeness.
     pooled = SpanEdit(0, 3, "회의를", "nbest", EditFacts(2, votes_for=0.5, votes_against=0.5))
-    again = offered_again(pooled, "hotword", {"term_distance": 0.0, "term_sounds": 4, "term_common": True,
-                                              "term_cost": 16.0})
+    again = offered_again(pooled, "hotword", {"term_distance": 0.0, "term_sounds": 4, "term_common": True})
     assert again.source == "hotword" and again.facts.votes_for == 0.5
     assert again.facts.term_distance == 0.0
     assert edit_features(again.source, again.facts)["term_closeness"] == 1.0
-
-
-def test_only_a_term_rarer_than_an_ordinary_noun_has_its_rarity_paid_back(pipeline):
-    kiwi = pipeline.resources.kiwi
-    common, costs = term_readings(kiwi, ["회의", "쿠버네티스"])
-    assert common == {"회의"}
-    assert costs["회의"] < RARE_TERM_COST < costs["쿠버네티스"]
-    weights = load_settings({}).WEIGHTS
-
-    def term_evidence(term: str) -> float:
-        facts = EditFacts(2, term_distance=1.0, term_sounds=8, term_common=term in common, term_cost=costs[term])
-        return evidence("hotword", facts, weights)
-
-    plain = evidence("hotword", EditFacts(2, term_distance=1.0, term_sounds=8), weights)
-    assert term_evidence("회의") < plain  # an ordinary word as a term is taken with more care, never less
-    assert term_evidence("쿠버네티스") == pytest.approx(plain + weights.term_rarity * (costs["쿠버네티스"] - RARE_TERM_COST))
 
 
 # --- non-words, with no help from n-best, terms or a low confidence ----------------------------------------
