@@ -18,6 +18,7 @@ import hashlib
 import json
 import sys
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +65,23 @@ def half_of(case_id: str) -> int:
     return hashlib.sha1(case_id.encode()).digest()[0] & 1
 
 
+@lru_cache(maxsize=1)
+def _nouns_with_costs(sentences: tuple[str, ...]) -> dict[str, float]:
+    """The nouns (two letters or more) Kiwi reads in `sentences`, each with what its language model charges for
+    the noun read alone; read once for both files that draw their terms from them."""
+    from kiwipiepy import Kiwi
+
+    kiwi = Kiwi()
+    nouns = sorted({t.form for tokens in kiwi.tokenize(list(sentences)) for t in tokens
+                    if t.tag in ("NNG", "NNP") and len(t.form) >= 2})
+    return {noun: -results[0][1] for noun, results in zip(nouns, kiwi.analyze(nouns))}
+
+
 def cases_of(name: str, limit: int | None) -> list[Any]:
     """A benchmark file's cases. `corpus/sentences` is a seeded sample of the corpus, each sentence its own
     reference (no recogniser touched it); `corpus/with_terms` is a disjoint sample, each sentence sent with
-    `DISTRACTORS` hotwords drawn from the nouns Kiwi reads in a third, disjoint set of sentences."""
+    `DISTRACTORS` hotwords drawn from the nouns Kiwi reads in a third, disjoint set of sentences;
+    `corpus/with_rare_terms` the same sentences with hotwords drawn from the rarest tenth of those nouns."""
     if not name.startswith("corpus/"):
         return load_cases(DATA / f"{name}.jsonl", limit)
     import random
@@ -81,17 +95,13 @@ def cases_of(name: str, limit: int | None) -> list[Any]:
     if name == "corpus/sentences":
         return [Case(f"corpus-{i}", "clean", s, s, (), {"segments": [{"id": "s", "text": s}]})
                 for i, s in enumerate(first[:size])]
-    from kiwipiepy import Kiwi
-
     taken = set(first)
     rest = random.Random(20261128).sample([s for s in sentences if s not in taken], CORPUS_SAMPLE + 3000)
-    kiwi = Kiwi()
-    nouns = sorted({t.form for tokens in kiwi.tokenize(rest[CORPUS_SAMPLE:]) for t in tokens
-                    if t.tag in ("NNG", "NNP") and len(t.form) >= 2})
+    costs = _nouns_with_costs(tuple(rest[CORPUS_SAMPLE:]))
+    nouns = sorted(costs)
     if name == "corpus/with_rare_terms":
-        # The rarest tenth of those nouns by what the language model charges for each read alone: names and
-        # jargon, the terms a meeting really sends, which the language model knows least and so guards least.
-        costs = {noun: -results[0][1] for noun, results in zip(nouns, kiwi.analyze(nouns))}
+        # The rarest tenth: names and jargon, the terms a meeting really sends, which the language model knows
+        # least and so guards least.
         nouns = sorted(nouns, key=costs.__getitem__)[len(nouns) * 9 // 10:]
     pick = random.Random(7)
     return [Case(f"with-terms-{i}", "clean", s, s, (),

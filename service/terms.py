@@ -66,7 +66,7 @@ class TermIndex:
 
     @classmethod
     def build(cls, terms: tuple[str, ...], source: EditSource, max_distance: float) -> "TermIndex":
-        written = (" ".join(" ".join(t.split()).strip(QUOTE_MARKS).split()) for t in terms)
+        written = (" ".join(t.strip().strip(QUOTE_MARKS).split()) for t in terms)
         said_as = {t: spoken(t) for t in dict.fromkeys(written) if t}
         usable = tuple(t for t, said in said_as.items() if len(sound_key(said)) >= MIN_TERM_SOUNDS)
         sounds = tuple(len(sound_key(said_as[t])) for t in usable)
