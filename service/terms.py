@@ -99,11 +99,14 @@ def said_variants(term: str) -> tuple[tuple[str, float], ...]:
     """The term as written, and respelled as it is also commonly said, which is how a recogniser may write
     it, each with what it adds to the term's distance: a 사이시옷 heard only as the tension it gives the next
     consonant (햇살 → 해쌀, 햇빛 → 해삧: the standard allows it, so nothing), and an onset ㅎ after a
-    vowel or a sonorant weakened until it is not heard (전화 → 전와, 은행 → 은앵: said 저놔, 으냉)."""
+    vowel or a sonorant weakened until it is not heard (전화 → 전와, 은행 → 은앵: said 저놔, 으냉), and the
+    other way round, an ㅎ written where none was said, for the recogniser that heard 부냥 may write 분향 as
+    well as 분양 (a silent onset after a sonorant coda, both costing what a weakened ㅎ costs)."""
     syllables = [decompose(ch) for ch in term]
     variants = [(term, 0.0)]
     sai_siot = list(syllables)
     weak_h = list(syllables)
+    heard_h = list(syllables)
     for i in range(1, len(syllables)):
         left, right = syllables[i - 1], syllables[i]
         if left is None or right is None:
@@ -113,7 +116,9 @@ def said_variants(term: str) -> tuple[tuple[str, float], ...]:
             sai_siot[i] = replace(right, onset=TENSE[right.onset])
         if right.onset == "ㅎ" and left.coda in _WEAKENS_H:
             weak_h[i] = replace(right, onset="ㅇ")
-    for respelled, cost in ((sai_siot, 0.0), (weak_h, WEAK_H_COST)):
+        if right.onset == "ㅇ" and left.coda in WEAK_H_AFTER:
+            heard_h[i] = replace(right, onset="ㅎ")
+    for respelled, cost in ((sai_siot, 0.0), (weak_h, WEAK_H_COST), (heard_h, WEAK_H_COST)):
         if respelled != syllables:
             variants.append(("".join(ch if s is None else compose(s.onset, s.vowel, s.coda)
                                      for ch, s in zip(term, respelled)), cost))

@@ -197,6 +197,14 @@ def test_a_term_is_found_where_its_weak_h_was_not_heard():
     assert said_variants("축하") == (("축하", 0.0),)
 
 
+def test_a_term_is_found_where_the_recogniser_wrote_an_h_nobody_said():
+    # 분양 is said 부냥, as is 분향 in running speech: a recogniser that heard 부냥 may write either word.
+    assert _terms("이번 분향 일정이 나왔다", "분양", max_distance=0.2) == [("분향", "분양")]
+    assert said_variants("분양")[1] == ("분향", WEAK_H_COST)
+    # After a stop the silent onset is said with the coda moved onto it (독일 is 도길): no ㅎ is heard there.
+    assert said_variants("독일") == (("독일", 0.0),)
+
+
 @pytest.mark.parametrize("text, repaired", [("그 영화 별러였어", "별로였어"), ("내가 산 고야", "거야"),
                                             ("일 끝나고 머라고 싶어요", "뭐라고")])
 def test_a_morpheme_kiwi_reads_where_nothing_is_written_stays_unwritten(kiwi, text, repaired):
