@@ -96,6 +96,17 @@ def test_the_explanatory_geoya_asks_only_about_what_happened(kiwi, text, mark):
 
 
 @pytest.mark.parametrize("text, mark", [
+    ("이 정도면 발표 자료는 충분하겠지", "?"),  # plain …겠지 asks the listener to agree
+    ("회의실 예약은 다 끝난 거지", "?"),        # … as does …ㄴ 거지
+    ("모두 내일 회의에 올 거지", "?"),
+    ("내가 너무 서둘렀던 거겠지", "."),         # the speaker musing about themselves states
+    ("이 정도면 충분하겠지요", "."),            # the polite …겠지요 is a statement as a rule
+])
+def test_plain_geitji_and_geoji_seek_agreement(kiwi, text, mark):
+    assert mark_of(kiwi, text) == mark
+
+
+@pytest.mark.parametrize("text, mark", [
     ("점심은 국수야 김밥이야", "?"),           # A야 B야: Kiwi reads the first 야 as a particle
     ("아니면 다음 주야", "?"),                 # "or …" (Kiwi reads 아니 + 면)
     ("창문 좀 열지 그래", "?"),                # …지 그래: "why don't you"
