@@ -144,7 +144,7 @@ class Settings(BaseSettings):
     SPELLING_READINGS: int = Field(2, ge=1)
     RERANK_ROUNDS: int = Field(6, ge=0, le=16)  # edits the reranker may add one after another
     MAX_PROPOSALS: int = Field(48, ge=1, le=512)  # span edits per segment the reranker weighs
-    FUSION_CENTRALITY: float = Field(8.0, ge=0)  # how much agreement with the others weighs a hypothesis
+    FUSION_CENTRALITY: float = Field(10.0, ge=0)  # how much agreement with the others weighs a hypothesis
     RESPELL_DOUBT: Fraction = 0.3  # eojeols at least this doubtful (or no word) are respelled by their sound
     # The neural tier: where it runs and how much it does per call.
     DEVICE: Literal["auto", "cpu", "cuda"] = "auto"  # auto: CUDA when torch sees a GPU (fp16 there), else CPU

@@ -87,8 +87,9 @@ def hypothesis_weights(hypotheses: Sequence[Hypothesis], centrality: float = 0.0
     Confidences when every hypothesis has one; else scores (log-probabilities) through a softmax. With
     neither, agreement is the belief: a hypothesis close to all the others (little letter change to them on
     average) is likelier right in the places where they split than one far from all (exp(−centrality · mean
-    change rate)); `centrality` 0 weighs them equally.
-    """
+    change rate)); `centrality` 0 weighs them equally. A change rate is per letter of the longer of the two,
+    the same both ways: measured against the shorter, a hypothesis cut off after a word would make every
+    whole one look far from the rest and take nearly all the belief itself."""
     if not hypotheses:
         return []
     if all(h.confidence is not None for h in hypotheses):
@@ -100,7 +101,7 @@ def hypothesis_weights(hypotheses: Sequence[Hypothesis], centrality: float = 0.0
         letters = [content(h.text) for h in hypotheses]
         raw = []
         for i, mine in enumerate(letters):
-            rates = [Levenshtein.distance(other, mine) / max(len(other), 1)
+            rates = [Levenshtein.distance(other, mine) / max(len(other), len(mine), 1)
                      for j, other in enumerate(letters) if j != i]
             raw.append(math.exp(-centrality * sum(rates) / len(rates)))
     else:

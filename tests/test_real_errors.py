@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from config import load_settings
-from service.fusion import build_network, fusion_voters
+from service.fusion import build_network, fusion_voters, hypothesis_weights
 from service.pipeline import CorrectionPipeline
 from service.candidates import offered_again
 from service.resources import load_resources
@@ -57,6 +57,19 @@ def test_hypotheses_spaced_differently_line_up_slot_by_slot():
     [alternative] = by_word["예산안을"].alternatives
     assert alternative.text == "예상안을" and alternative.share == pytest.approx(0.25)
     assert by_word["예산안을"].own_share == pytest.approx(0.75)
+
+
+def test_a_hypothesis_cut_short_is_believed_least():
+    # One recogniser stopped after the first word; the three whole hypotheses agree with one another. A cut
+    # hypothesis is as far from the others as they are from it: agreement is measured both ways alike.
+    whole = ["다음 주 월요일에 예산안을 다시 검토합시다", "다음 주 월요일에 예산 안을 다시 검토합시다",
+             "다음 주 월요일에 예상안을 다시 검토합시다"]
+    weights = hypothesis_weights([Hypothesis(t, i + 1) for i, t in enumerate([*whole, "다음"])], centrality=8.0)
+    assert weights[3] == min(weights) and weights[3] < 0.1
+    first = Hypothesis(whole[0], 1)
+    network = build_network(first, [Hypothesis(t, i + 2) for i, t in enumerate([*whole[1:], "다음"])], 8.0)
+    # The slots the cut hypothesis left empty keep nearly all the belief of the text's own words.
+    assert all(slot.own_share > 0.6 for slot in network.slots[1:])
 
 
 def test_fillers_and_the_text_itself_do_not_vote():
