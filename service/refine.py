@@ -346,9 +346,9 @@ def sentence_mark(analysis: Analysis) -> str:
     in the main clause, an alternative question (A야 B야, 아니면 …), 혹시 ("by any chance"), …알아 ("do you
     know …"), …ㄹ 수 있어 / …ㄴ 적 있어 with no first-person subject ("can …", "have you ever …"), the
     explanatory …는 거야 ("is it that …"), plain …겠지 / …ㄴ 거지 ("… right?"), …하지 그래 ("why don't you …"),
-    …해 주시겠어요 (the listener's will) or …있으세요 (what the listener has). Without evidence such a sentence is read as a statement: a
-    statement is what a subtitle holds most often, and a reader misled by a wrong "?" is worse off than by a
-    missing one.
+    …해 주시겠어요 (the listener's will) or …있으세요 (what the listener has). Without evidence such a sentence
+    is read as a statement: a statement is what a subtitle holds most often, and a reader misled by a wrong "?"
+    is worse off than by a missing one.
     """
     ending = _read_ending(analysis.morphemes)
     if ending.form in _ASKING:
