@@ -101,7 +101,7 @@ def said_variants(term: str) -> tuple[tuple[str, float], ...]:
     consonant (햇살 → 해쌀, 햇빛 → 해삧: the standard allows it, so nothing), and an onset ㅎ after a
     vowel or a sonorant weakened until it is not heard (전화 → 전와, 은행 → 은앵: said 저놔, 으냉), and the
     other way round, an ㅎ written where none was said, for the recogniser that heard 부냥 may write 분향 as
-    well as 분양 (a silent onset after a sonorant coda, both costing what a weakened ㅎ costs)."""
+    well as 분양, or 이후 for 이웃 (a silent onset after a vowel or a sonorant, at what a weakened ㅎ costs)."""
     syllables = [decompose(ch) for ch in term]
     variants = [(term, 0.0)]
     sai_siot = list(syllables)
@@ -116,7 +116,7 @@ def said_variants(term: str) -> tuple[tuple[str, float], ...]:
             sai_siot[i] = replace(right, onset=TENSE[right.onset])
         if right.onset == "ㅎ" and left.coda in _WEAKENS_H:
             weak_h[i] = replace(right, onset="ㅇ")
-        if right.onset == "ㅇ" and left.coda in WEAK_H_AFTER:
+        if right.onset == "ㅇ" and left.coda in _WEAKENS_H:
             heard_h[i] = replace(right, onset="ㅎ")
     for respelled, cost in ((sai_siot, 0.0), (weak_h, WEAK_H_COST), (heard_h, WEAK_H_COST)):
         if respelled != syllables:

@@ -201,6 +201,7 @@ def test_a_term_is_found_where_the_recogniser_wrote_an_h_nobody_said():
     # 분양 is said 부냥, as is 분향 in running speech: a recogniser that heard 부냥 may write either word.
     assert _terms("이번 분향 일정이 나왔다", "분양", max_distance=0.2) == [("분향", "분양")]
     assert said_variants("분양")[1] == ("분향", WEAK_H_COST)
+    assert ("이훗", WEAK_H_COST) in said_variants("이웃")  # between vowels as well
     # After a stop the silent onset is said with the coda moved onto it (독일 is 도길): no ㅎ is heard there.
     assert said_variants("독일") == (("독일", 0.0),)
 
