@@ -3,11 +3,14 @@
 The measure is jiwer's character error rate of the proposal against the text before the step, with
 whitespace removed (moving spaces is not rewriting), in letters or in sound, whichever is smaller: respelling
 a pronunciation-spelled sentence (방버블 모르게써 → 방법을 모르겠어) rewrites many letters but not one
-sound, while a hallucinated rewrite changes both.
+sound, while a hallucinated rewrite changes both. Where the recogniser offered other hypotheses beside the
+text (an n-best list, other recognisers' outputs), the change is measured from the nearest of them too: a
+proposal close to one of them is a choice among what was heard, however far it is from the 1-best.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import jiwer
 
@@ -36,14 +39,18 @@ def change_rate(before: str, after: str) -> float:
     return min(_cer(before, after), _cer(pronounce(before), pronounce(after)))
 
 
-def guard(before: str, after: str, max_cer: float, stage: str = "") -> GuardDecision:
-    """Keep `after` only when it changes at most `max_cer` of `before`'s characters."""
-    rate = change_rate(before, after)
+def guard(before: str, after: str, max_cer: float, stage: str = "", offered: Sequence[str] = ()) -> GuardDecision:
+    """Keep `after` only when it changes at most `max_cer` of the characters of `before` or of one of the
+    hypotheses `offered` beside it."""
+    rate = min(change_rate(source, after) for source in (before, *offered))
     if rate > max_cer:
         return GuardDecision(before, False, rate, f"{stage}: change rate {rate:.2f} > {max_cer}")
     return GuardDecision(after, True, rate)
 
 
-def guard_batch(befores: list[str], afters: list[str], max_cer: float, stage: str) -> list[GuardDecision]:
-    """The guard over a batch of one stage's proposals; every refusal says why."""
-    return [guard(b, a, max_cer, stage) for b, a in zip(befores, afters)]
+def guard_batch(befores: list[str], afters: list[str], max_cer: float, stage: str,
+                offered: Sequence[Sequence[str]] | None = None) -> list[GuardDecision]:
+    """The guard over a batch of one stage's proposals (with each one's offered hypotheses, if any); every
+    refusal says why."""
+    offered = offered if offered is not None else [()] * len(befores)
+    return [guard(b, a, max_cer, stage, o) for b, a, o in zip(befores, afters, offered)]

@@ -72,6 +72,15 @@ def test_a_hypothesis_cut_short_is_believed_least():
     assert all(slot.own_share > 0.6 for slot in network.slots[1:])
 
 
+def test_a_one_best_the_other_hypotheses_all_contradict_gives_way_to_them(pipeline):
+    # Three recognisers agree on a sentence the 1-best shares no word with: the guard measures the pick from
+    # the hypotheses it came from, not only from the 1-best, so the consensus is not refused as a rewrite.
+    segment = _hypotheses("어제 만난 사람은 누구야", "내일 회의는 열 시에 시작합니다",
+                          "내일 회의는 열시에 시작합니다", "내일 회의 는 열 시에 시작 합니다")
+    [result] = pipeline.correct([segment], TermLists())
+    assert _bare(result.corrected) == _bare("내일 회의는 열 시에 시작합니다")
+
+
 def test_fillers_and_the_text_itself_do_not_vote():
     first, alternatives = fusion_voters("가 나 다", (Hypothesis("가 나 다", 1), Hypothesis("나 가 다", 2),
                                                   Hypothesis("가 나 다.", 3), Hypothesis("가 너 다", 4)), None, 8)

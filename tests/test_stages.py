@@ -307,6 +307,16 @@ def test_guard_accepts_a_respelling_that_keeps_the_sound():
     assert decision.accepted and decision.text == "방법을 모르겠어"
 
 
+def test_guard_accepts_a_pick_close_to_a_hypothesis_the_recogniser_offered():
+    text, heard = "어제 만난 사람은 누구야", "내일 회의는 열 시에 시작합니다"
+    # Far from the text, but one of the hypotheses sent with it says nearly the same: a choice, not an invention.
+    decision = guard(text, "내일 회의는 열 시에 시작합니다.", 0.5, "rerank", offered=("내일 회의는 열시에 시작합니다", heard))
+    assert decision.accepted and decision.cer < 0.1  # the period alone
+    # A rewrite far from the text and from every hypothesis is still refused.
+    decision = guard(text, "다음 주에 다시 이야기합시다", 0.5, "rerank", offered=(heard,))
+    assert not decision.accepted and decision.text == text
+
+
 # --- post-processing -----------------------------------------------------------------------------------
 
 def test_a_phrase_the_decoder_repeated_is_cut_back_to_what_it_was_given():
