@@ -78,7 +78,10 @@ def edit_features(source: EditSource, facts: EditFacts) -> dict[str, float]:
     if facts.letters_changed == 0 and not is_term:
         return {"spacing_only": 1.0}
     letters = float(facts.letters_changed)
-    features = {f"source_{source}": 1.0, "letters": letters, "length_change": float(facts.length_change)}
+    # A repair by rule respells the same morphemes (라벨으로 → 라벨로, 하겠읍니다 → 하겠습니다): the letters it adds
+    # or removes are no words, which is what the price per letter stands in for.
+    length_change = 0.0 if facts.rule_repair else float(facts.length_change)
+    features = {f"source_{source}": 1.0, "letters": letters, "length_change": length_change}
     confidence = None if facts.nonword else facts.confidence
     if confidence is not None:
         p = min(max(confidence, 0.01), 0.995)

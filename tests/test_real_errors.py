@@ -164,6 +164,7 @@ def test_a_term_an_alternative_also_offers_keeps_what_the_term_knows():
     ("회의를 곧 시작하겠읍니다", "시작하겠습니다"),   # a non-word ending
     ("자료를 모두 공유하겠슴니다", "공유하겠습니다"),  # the ending spelled as it is said
     ("세 가지을 미리 준비했어요", "가지를"),          # a particle that disagrees with its noun
+    ("새 라벨으로 바꿔 주세요", "라벨로"),           # … and one a letter too long after a final ㄹ
     ("오ㄹ해 목표를 같이 정했어요", "올해"),          # jamo written apart
     ("서류를 천천히 확인할 세요", "확인하세요"),       # an ending heard as a word of its own
 ])
