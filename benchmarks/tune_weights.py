@@ -156,8 +156,7 @@ class Harness:
                           self.settings.STEP_MARGIN)
         out = [w.text for _, w in works]
         for (i, work), outcome in zip(active, outcomes):
-            out[i] = guard(work.text, outcome.text, self.settings.GUARD_CER, "rerank",
-                           [h.text for h in work.request.alternatives]).text
+            out[i] = guard(work.text, outcome.text, self.settings.GUARD_CER, "rerank", work.request.offered).text
         return out
 
     def figures(self, name: str, weights: Any, margin: float) -> dict[int, dict[str, float]]:

@@ -51,6 +51,11 @@ class CandidateRequest:
     suspects: Sequence[SuspectSpan]
     analysis: Analysis  # Kiwi's reading of `text`
 
+    @property
+    def offered(self) -> tuple[str, ...]:
+        """The texts of the other hypotheses: what the guard also measures a pick from."""
+        return tuple(h.text for h in self.alternatives)
+
 
 @dataclass
 class CandidateSet:

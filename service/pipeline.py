@@ -137,9 +137,8 @@ class CorrectionPipeline:
     # -- 4. guard (after rerank) ----------------------------------------------------------------------
     def _guard_rerank(self, works: list[SegmentWork]) -> None:
         # A pick close to one of the hypotheses the recogniser offered is no invention, however far from the text.
-        offered = [[h.text for h in w.request.alternatives] for w in works]
         decisions = guard_batch([w.text for w in works], [w.picked for w in works], self.settings.GUARD_CER, "rerank",
-                                offered)
+                                [w.request.offered for w in works])
         for work, decision in zip(works, decisions):
             if not decision.accepted:
                 work.refusals.append(decision.reason)
