@@ -22,9 +22,9 @@ from service.fusion import ConfusionNetwork, build_network, content, fusion_bund
 from service.kiwi_lm import Analysis, KiwiToolkit, in_slices
 from service.particles import particle_positions
 from service.phonology import sound_distance
-from service.repairs import (agreement_repairs, eojeol_windows, ending_apart_repairs, rule_repairs,
-                             said_alike_particle_repairs, single_nasal_repairs, sound_alike_repairs,
-                             spelling_repairs, split_ending_repairs, spoken_form_repairs)
+from service.repairs import (agreement_repairs, eojeol_windows, ending_apart_repairs, past_heard_as_iss_repairs,
+                             rule_repairs, said_alike_particle_repairs, single_nasal_repairs,
+                             sound_alike_repairs, spelling_repairs, split_ending_repairs, spoken_form_repairs)
 from service.terms import TermIndex, find_terms
 from service.text import scripts
 from service.types import EditFacts, EditSource, Hypothesis, SpanEdit, SuspectSpan
@@ -151,6 +151,7 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
         # apart, an ending spelled by ear, a particle or ending spelled as speech says it (no written Korean).
         for start, end, after in (agreement_repairs(request.text, request.analysis) + rule_repairs(request.text)
                                   + split_ending_repairs(request.text, request.analysis)
+                                  + past_heard_as_iss_repairs(request.text, request.analysis, kiwi.join)
                                   + spoken_form_repairs(request.text, request.analysis)):
             proposals.add(start, end, after, "spelling", rule_repair=True, nonword=True)
         # 의 and 에 are said alike: both readings are words, and the sentence chooses.

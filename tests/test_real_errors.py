@@ -241,3 +241,13 @@ def test_a_nasal_heard_doubled_is_written_single_where_the_sentence_wants_it(pip
 def test_the_past_tense_heard_as_the_verb_sseuda_is_joined_back(pipeline, text, expected):
     assert _corrected_alone(pipeline, text) == _bare(expected)
 
+
+@pytest.mark.parametrize("text, expected", [
+    ("그해 겨울은 혼자 보낼 있어요", "그해 겨울은 혼자 보냈어요"),  # 있다 after an adnominal is no Korean
+    ("그 영화를 세 번이나 볼 있어", "그 영화를 세 번이나 봤어"),
+    ("벽에 그림이 걸려 있다", "벽에 그림이 걸려 있다"),  # 있다 after a connective is right
+    ("내일은 갈 수 있어요", "내일은 갈 수 있어요"),
+])
+def test_the_past_tense_heard_as_iss_is_joined_back_with_no_help(pipeline, text, expected):
+    assert _corrected_alone(pipeline, text) == _bare(expected)
+

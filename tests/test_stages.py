@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from service.repairs import (agreement_repairs, ending_apart_repairs, said_alike_particle_repairs,
-                             single_nasal_repairs, spelling_repairs, split_ending_repairs, spoken_form_repairs)
+from service.repairs import (agreement_repairs, ending_apart_repairs, past_heard_as_iss_repairs,
+                             said_alike_particle_repairs, single_nasal_repairs, spelling_repairs,
+                             split_ending_repairs, spoken_form_repairs)
 from service.evidence import char_confidences
 from service.guard import guard
 from service.kiwi_lm import KiwiToolkit
@@ -268,15 +269,29 @@ def test_the_past_tense_heard_apart_is_offered_joined(kiwi, text, expected):
     assert [(text[s:e], after) for s, e, after in ending_apart_repairs(text, analysis, kiwi.join)] == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("그해 겨울은 혼자 보낼 있어요.", [("보낼 있어요.", "보냈어요.")]),
+    ("그 영화를 세 번이나 볼 있어", [("볼 있어", "봤어")]),  # conjugated by Kiwi, not glued
+    ("그는 의자에 앉은 있었다", [("앉은 있었다", "앉았었다")]),
+    ("벽에 그림이 걸려 있다", []),  # after a connective 있다 is a verb of its own
+    ("내일은 갈 수 있어요", []),  # a bound noun between: nothing heard apart
+    ("할 말이 있어요", []),
+])
+def test_the_past_tense_heard_as_iss_after_an_adnominal_is_offered_joined(kiwi, text, expected):
+    analysis = kiwi.analyze([text])[0]
+    assert [(text[s:e], after) for s, e, after in past_heard_as_iss_repairs(text, analysis, kiwi.join)] == expected
+
+
 def test_repairs_are_found_wherever_they_stand_in_a_long_text(kiwi):
     # Each repair looks up the morphemes of one eojeol by place: the same repairs at the end of a long text as
     # at its start, and none of one eojeol's offered for another.
-    sentence = "세 가지을 골랐고 동생은 학교의 갔다 우산을 챙기구 지금은 좀 바쁜 되요 크게 다퉈 써요 "
+    sentence = "세 가지을 골랐고 동생은 학교의 갔다 우산을 챙기구 지금은 좀 바쁜 되요 크게 다퉈 써요 혼자 보낼 있어요 "
     text = sentence * 12
     analysis = kiwi.analyze([text])[0]
     for repairs in (agreement_repairs(text, analysis), said_alike_particle_repairs(text, analysis),
                     spoken_form_repairs(text, analysis), split_ending_repairs(text, analysis),
-                    ending_apart_repairs(text, analysis, kiwi.join)):
+                    ending_apart_repairs(text, analysis, kiwi.join),
+                    past_heard_as_iss_repairs(text, analysis, kiwi.join)):
         assert repairs
         by_copy = [[(s % len(sentence), e % len(sentence) or len(sentence), after) for s, e, after in repairs
                     if s // len(sentence) == k] for k in range(12)]
