@@ -141,6 +141,11 @@ def _boundary_map(base: _Letters, other: _Letters) -> list[int]:
             if mapped[k] is None:
                 mapped[k] = low
     result = [m if m is not None else 0 for m in mapped]
+    # The text's edges are no choice: what another hypothesis says before the text's first word or after its
+    # last belongs to the first or last slot (a recogniser that stopped early or started late heard less).
+    result[0], result[-1] = 0, len(b)
+    choices.pop(0, None)
+    choices.pop(len(a), None)
     for k, (low, high) in choices.items():
         if k not in base.word_starts:
             continue
@@ -179,10 +184,13 @@ def build_network(first: Hypothesis, hypotheses: Sequence[Hypothesis], centralit
             said_per_slot.append(said)
             tallies[i][said] += weight
             if said and said != words[i][1]:
-                raw = hypothesis.text[other.raw_index[lo]:other.raw_index[hi - 1] + 1]
+                last = i == len(bounds) - 1
+                # The last slot keeps the hypothesis's closing mark: it closes the words it carries.
+                stop = len(hypothesis.text) if last else other.raw_index[hi - 1] + 1
+                raw = hypothesis.text[other.raw_index[lo]:stop].strip(" ").lstrip(NON_WORD_MARKS + " ")
                 best = spellings[i].get(said)
                 if best is None or weight > best[0]:
-                    spellings[i][said] = (weight, raw.strip(NON_WORD_MARKS + " "))
+                    spellings[i][said] = (weight, raw if last else raw.strip(NON_WORD_MARKS + " "))
         choices.append(tuple(said_per_slot))
     slots = []
     for (word, letters), tally, spelled in zip(words, tallies, spellings):
@@ -243,7 +251,14 @@ def fusion_edits(network: ConfusionNetwork) -> list[list[tuple[int, int, str, di
         lead, trail = marks_around(own)
         edits = []
         for alternative in slot.alternatives:
-            after = (lead + alternative.text + trail) if alternative.text else ""
+            words, closing = alternative.text, trail
+            if slot is network.slots[-1]:
+                # A sentence's close is the text's where it has none (a subtitle cue adds no mark), else the
+                # hypothesis's, which closes the words it brings.
+                _, own_close = marks_around(words)
+                words = words[:len(words) - len(own_close)] if own_close else words
+                closing = (own_close or trail) if trail else ""
+            after = (lead + words + closing) if words else ""
             edits.append((slot.start, slot.end, after,
                           {"votes_for": alternative.share, "votes_against": slot.own_share,
                            "believed": network.believed}))

@@ -81,6 +81,10 @@ def edit_features(source: EditSource, facts: EditFacts) -> dict[str, float]:
     # A repair by rule respells the same morphemes (라벨으로 → 라벨로, 하겠읍니다 → 하겠습니다): the letters it adds
     # or removes are no words, which is what the price per letter stands in for.
     length_change = 0.0 if facts.rule_repair else float(facts.length_change)
+    if source == "nbest" and length_change > 0 and facts.votes_for <= facts.votes_against:
+        # Words another hypothesis adds that the text's own belief outweighs or matches (one recogniser's
+        # invented sentence) earn nothing for their length.
+        length_change = 0.0
     features = {f"source_{source}": 1.0, "letters": letters, "length_change": length_change}
     confidence = None if facts.nonword else facts.confidence
     if confidence is not None:

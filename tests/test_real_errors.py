@@ -81,6 +81,34 @@ def test_a_one_best_the_other_hypotheses_all_contradict_gives_way_to_them(pipeli
     assert _bare(result.corrected) == _bare("내일 회의는 열 시에 시작합니다")
 
 
+def test_the_words_after_a_one_best_cut_short_belong_to_its_last_slot():
+    # The 1-best stopped after two words (its mark a guess for the fragment); what the others heard after it
+    # is an alternative of the last slot, closed by the hypothesis's own mark, not dropped.
+    first = Hypothesis("내일 오후에?", 1)
+    network = build_network(first, [Hypothesis("내일 오후에 신제품 발표회를 열기로 했습니다.", 2),
+                                    Hypothesis("내일 오후에 신제품 발표회를 열기로 했습니다", 3)])
+    [alternative] = network.slots[-1].alternatives
+    assert alternative.text == "오후에 신제품 발표회를 열기로 했습니다." and alternative.share == pytest.approx(2 / 3)
+    assert network.slots[0].alternatives == ()
+
+
+def test_a_one_best_cut_short_takes_the_words_the_others_agree_on(pipeline):
+    segment = _hypotheses("내일 오후에?", "내일 오후에 신제품 발표회를 열기로 했습니다.",
+                          "내일 오후에 신제품 발표회를 열기로 했습니다", "내일 오후에 신제품 발표회를 열기로 했어요.")
+    [result] = pipeline.correct([segment], TermLists())
+    assert result.corrected == "내일 오후에 신제품 발표회를 열기로 했습니다."
+
+
+def test_a_sentence_one_hypothesis_adds_alone_is_not_taken(pipeline):
+    # One recogniser heard a whole sentence more than the 1-best; nothing else carries it (the third is the
+    # 1-best with a comma, a filler): its length earns it nothing, and the text stays as it was.
+    text = "또한 많은 학생들이 버스를 이용하면 도로 혼잡이 줄어들고 공기도 맑아진다."
+    segment = _hypotheses(text, "첫 번째는 교통 정책입니다. " + text,
+                          "또한 많은 학생들이 버스를 이용하면, 도로 혼잡이 줄어들고 공기도 맑아진다.")
+    [result] = pipeline.correct([segment], TermLists())
+    assert result.corrected == text
+
+
 def test_fillers_and_the_text_itself_do_not_vote():
     first, alternatives = fusion_voters("가 나 다", (Hypothesis("가 나 다", 1), Hypothesis("나 가 다", 2),
                                                   Hypothesis("가 나 다.", 3), Hypothesis("가 너 다", 4)), None, 8)
