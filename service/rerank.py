@@ -12,9 +12,7 @@ that carry the new letters; a meeting term that sounds like the stretch it repla
 The search is greedy and batched: first every single edit and every bundle (a whole hypothesis, the fused
 consensus) is scored; the best is taken if it clears the margin; then, round by round, one more edit that
 does not overlap the chosen ones, while one clears the step margin (a sentence spelled by ear has several
-small repairs, each worth less than the first decision to change the sentence at all). A round also weighs
-dropping a chosen edit, and exchanging one for an edit of the same stretch that it blocks (a bundle taken
-whole may hold a weak edit where a stronger one stands).
+small repairs, each worth less than the first decision to change the sentence at all).
 """
 from __future__ import annotations
 
@@ -29,8 +27,6 @@ from service.text_spans import apply_edits, apply_edits_placed
 from service.types import EditFacts, EditSource, SpanEdit
 
 TERM_SOURCES = ("hotword", "lexicon")
-# Exchanges of one chosen edit for another weighed per segment and round: each is one more sentence to score.
-MAX_EXCHANGES = 16
 # The confidence above which the recogniser's certainty grows steeply dearer to overrule (`letters_sure`).
 SURE_CONFIDENCE = 0.75
 
@@ -156,23 +152,6 @@ class _Search:
         features.update(term_own=term_own, creates_unknown=float(unknowns))
         return features
 
-    def exchanges(self) -> list[tuple[int, ...]]:
-        """The chosen edits with one of them exchanged for an edit of the same stretch it blocks: a bundle taken
-        first (a whole reading of Kiwi's) may hold a weak edit where a stronger one of another source stands,
-        and a greedy search never takes that back by adding or dropping one edit. At most
-        `MAX_EXCHANGES` per round."""
-        options: list[tuple[int, ...]] = []
-        edits = self.item.proposals.edits
-        for taken in self.chosen:
-            rest = tuple(c for c in self.chosen if c != taken)
-            for index in range(len(edits)):
-                if (index not in self.chosen and edits[index].start < edits[taken].end
-                        and edits[taken].start < edits[index].end and self.compatible(index, rest)):
-                    options.append(tuple(sorted(rest + (index,))))
-                    if len(options) == MAX_EXCHANGES:
-                        return options
-        return options
-
     def compatible(self, index: int, chosen: tuple[int, ...]) -> bool:
         edit = self.item.proposals.edits[index]
         return index not in chosen and all(edit.end <= other.start or edit.start >= other.end
@@ -207,8 +186,7 @@ def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Anal
             bundles = [b for b in search.item.proposals.bundles if not search.chosen] if round_number == 0 else []
             # An edit taken with a bundle may be dropped again (a hypothesis is right in most places, not all).
             dropped = [tuple(c for c in search.chosen if c != i) for i in search.chosen] if len(search.chosen) > 1 else []
-            options.append(list(dict.fromkeys(singles + [tuple(sorted(b)) for b in bundles] + dropped
-                                              + search.exchanges())))
+            options.append(list(dict.fromkeys(singles + [tuple(sorted(b)) for b in bundles] + dropped)))
         if not any(options):
             break
         language = _language(searches, options, analyze, scorers, weights)

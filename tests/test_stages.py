@@ -6,19 +6,16 @@ import pytest
 from service.repairs import (agreement_repairs, ending_apart_repairs, past_heard_as_iss_repairs,
                              said_alike_particle_repairs, single_nasal_repairs, spelling_repairs,
                              split_ending_repairs, spoken_form_repairs)
-from config import ScoreWeights
-from service.candidates import CandidateSet
 from service.evidence import char_confidences
 from service.guard import guard
-from service.kiwi_lm import Analysis, KiwiToolkit
+from service.kiwi_lm import KiwiToolkit
 from service.particles import agree
 from service.phonology import pronounce, sound_distance
 from service.postprocess import drop_decoder_repeats, postprocess
-from service.rerank import RerankItem, rerank
 from service.spelling import compose_loose_jamo
 from service.suspects import find_suspect_spans
 from service.terms import WEAK_H_COST, TermIndex, find_terms, said_variants
-from service.types import EditFacts, SegmentInput, SpanEdit, WordEvidence
+from service.types import SegmentInput, WordEvidence
 
 
 @pytest.fixture(scope="module")
@@ -333,29 +330,6 @@ def test_guard_accepts_a_pick_close_to_a_hypothesis_the_recogniser_offered():
     # A rewrite far from the text and from every hypothesis is still refused.
     decision = guard(text, "다음 주에 다시 이야기합시다", 0.5, "rerank", offered=(heard,))
     assert not decision.accepted and decision.text == text
-
-
-# --- rerank ---------------------------------------------------------------------------------------------
-
-def test_a_weak_edit_taken_with_a_bundle_is_exchanged_for_a_stronger_one_it_blocked():
-    # The language model is neutral here; only the source biases speak. A reading of two spelling edits (16
-    # each) outscores the term (30) that overlaps one of them, so the bundle is taken first; adding or dropping
-    # one edit cannot reach the term then, exchanging one can: 16 + 30 beats 16 + 16 by more than the margin.
-    text = "가나다 라마바"
-    edits = [SpanEdit(0, 3, "가나타", "spelling", EditFacts(1)), SpanEdit(4, 7, "라마파", "spelling", EditFacts(1)),
-             SpanEdit(0, 2, "카나", "hotword", EditFacts(1))]
-    weights = ScoreWeights(**{**{name: 0.0 for name in ScoreWeights.model_fields},
-                              "lm": 1.0, "source_spelling": 16.0, "source_hotword": 30.0})
-    item = RerankItem(text, CandidateSet(edits, [(0, 1)]))
-    [outcome] = rerank([item], lambda texts: [Analysis((), 0.0) for _ in texts], [], weights,
-                       margin=10.0, rounds=4, step_margin=10.0)
-    assert outcome.text == "카나다 라마파"
-    assert sorted(e.source for e in outcome.edits) == ["hotword", "spelling"]
-    # An exchange that gains less than the margin is not made: the bundle stands.
-    weights = weights.model_copy(update={"source_hotword": 20.0})
-    [outcome] = rerank([item], lambda texts: [Analysis((), 0.0) for _ in texts], [], weights,
-                       margin=10.0, rounds=4, step_margin=10.0)
-    assert outcome.text == "가나타 라마파"
 
 
 # --- post-processing -----------------------------------------------------------------------------------
