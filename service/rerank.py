@@ -64,7 +64,8 @@ def edit_features(source: EditSource, facts: EditFacts) -> dict[str, float]:
       log-odds above `SURE_CONFIDENCE` (a word it was nearly certain of is almost never a mistake); a
       non-word's confidence does not count (a non-word is never right, however sure the recogniser was);
     - letters added or removed: the language model's score falls with every word, so without a price per
-      letter it would favour dropping words the recogniser heard;
+      letter it would favour dropping words the recogniser heard (not paid for words an n-best alternative
+      adds where the text's own letters hold as much belief, nor for a repair by rule);
     - the share of the hypotheses' belief for the new letters and for the replaced ones (apart when the
       recogniser sent those beliefs and when they come from agreement alone);
     - how far the two sound apart, and whether they sound the same (a respelling of what was heard);
