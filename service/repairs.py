@@ -295,8 +295,8 @@ def rule_repairs(text: str) -> list[tuple[int, int, str]]:
 # after the verb's connective (-어/-아) or its adnominal (-ㄴ/-ㄹ): 다퉈 써요, 떠날 써요 for 다퉜어요, 떠났어요;
 # and after a noun with 에 for 했 (합격에 써요 for 합격했어요, the ㅎ weak after a sonorant). After an adnominal
 # it is also heard as 있다 (보낼 있어요 for 보냈어요).
-_PAST_HEARD_AFTER = {("어", "EC"), ("아", "EC"), ("여", "EC"), *((form, "ETM") for form in _ADNOMINALS)}
 _AFTER_ADNOMINAL = {(form, "ETM") for form in _ADNOMINALS}
+_PAST_HEARD_AFTER = {("어", "EC"), ("아", "EC"), ("여", "EC")} | _AFTER_ADNOMINAL
 _VERB_TAGS = ("VV", "VA", "VX", "XSV", "XSA")
 
 
