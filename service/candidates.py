@@ -196,7 +196,8 @@ class _FactFinder:
             confidence=sum(values) / len(values) if values else None,
             pronounced=distance == 0.0,
             sound_distance=distance,
-            script_change=scripts(old) != scripts(new),
+            # A word dropped is no change of script.
+            script_change=bool(old and new) and scripts(old) != scripts(new),
             **facts,
         )
 

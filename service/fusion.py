@@ -20,6 +20,9 @@ from service.text import NON_WORD_MARKS, compact, marks_around, strip_punctuatio
 from service.text_spans import eojeols
 from service.types import Hypothesis, SpanEdit
 
+# More than this share of all the hypotheses' belief is a majority.
+MAJORITY = 0.5
+
 
 @dataclass(frozen=True)
 class Alternative:
@@ -243,7 +246,8 @@ def fusion_voters(text: str, nbest: Sequence[Hypothesis], segment_confidence: fl
 # --- the network's edits ------------------------------------------------------------------------------
 
 def fusion_edits(network: ConfusionNetwork) -> list[list[tuple[int, int, str, dict]]]:
-    """Per slot, the alternatives the other hypotheses put there, with the text's own marks kept around them."""
+    """Per slot, the alternatives the other hypotheses put there, with the text's own marks kept around them;
+    nothing in its place (the word dropped) only where a majority of the belief has nothing there."""
     per_slot = []
     text = network.text
     for slot in network.slots:
@@ -251,6 +255,10 @@ def fusion_edits(network: ConfusionNetwork) -> list[list[tuple[int, int, str, di
         lead, trail = marks_around(own)
         edits = []
         for alternative in slot.alternatives:
+            if not alternative.text and alternative.share <= MAJORITY:
+                # A word is dropped only where most of the belief heard nothing there: one recogniser that
+                # missed a word (or gave it to the slot beside) is no sign that it was never said.
+                continue
             words, closing = alternative.text, trail
             if slot is network.slots[-1]:
                 # A sentence's close is the text's where it has none (a subtitle cue adds no mark), else the

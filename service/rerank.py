@@ -22,6 +22,7 @@ from typing import Callable, Protocol, Sequence
 
 from config import ScoreWeights
 from service.candidates import CandidateSet
+from service.fusion import MAJORITY
 from service.kiwi_lm import Analysis, PlacedMorphemes
 from service.text_spans import apply_edits, apply_edits_placed
 from service.types import EditFacts, EditSource, SpanEdit
@@ -65,7 +66,8 @@ def edit_features(source: EditSource, facts: EditFacts) -> dict[str, float]:
       non-word's confidence does not count (a non-word is never right, however sure the recogniser was);
     - letters added or removed: the language model's score falls with every word, so without a price per
       letter it would favour dropping words the recogniser heard (not paid for words an n-best alternative
-      adds where the text's own letters hold as much belief, nor for a repair by rule);
+      adds where the text's own letters hold as much belief, nor charged for letters a majority of the
+      hypotheses' belief drops, nor either for a repair by rule);
     - the share of the hypotheses' belief for the new letters and for the replaced ones (apart when the
       recogniser sent those beliefs and when they come from agreement alone);
     - how far the two sound apart, and whether they sound the same (a respelling of what was heard);
@@ -85,6 +87,10 @@ def edit_features(source: EditSource, facts: EditFacts) -> dict[str, float]:
     if source == "nbest" and length_change > 0 and facts.votes_for <= facts.votes_against:
         # Words another hypothesis adds that the text's own belief outweighs or matches (one recogniser's
         # invented sentence) earn nothing for their length.
+        length_change = 0.0
+    elif source == "nbest" and length_change < 0 and facts.votes_for > MAJORITY:
+        # Letters most of the belief says were never said (the text's recogniser invented them) cost nothing
+        # to drop: the price stands in for the language model's taste for fewer words, not for a vote.
         length_change = 0.0
     features = {f"source_{source}": 1.0, "letters": letters, "length_change": length_change}
     confidence = None if facts.nonword else facts.confidence

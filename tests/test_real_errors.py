@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from config import load_settings
-from service.fusion import build_network, fusion_voters, hypothesis_weights
+from service.fusion import build_network, fusion_edits, fusion_voters, hypothesis_weights
 from service.pipeline import CorrectionPipeline
 from service.candidates import offered_again
 from service.resources import load_resources
@@ -105,6 +105,28 @@ def test_a_sentence_one_hypothesis_adds_alone_is_not_taken(pipeline):
     text = "또한 많은 학생들이 버스를 이용하면 도로 혼잡이 줄어들고 공기도 맑아진다."
     segment = _hypotheses(text, "첫 번째는 교통 정책입니다. " + text,
                           "또한 많은 학생들이 버스를 이용하면, 도로 혼잡이 줄어들고 공기도 맑아진다.")
+    [result] = pipeline.correct([segment], TermLists())
+    assert result.corrected == text
+
+
+def _dropped(text: str, *others: str) -> list[str]:
+    """The text's words the network offers to drop (an alternative with nothing in their place)."""
+    network = build_network(Hypothesis(text, 1), [Hypothesis(t, i + 2) for i, t in enumerate(others)])
+    return [text[start:end] for slot in fusion_edits(network) for start, end, after, _ in slot if not after]
+
+
+def test_a_word_is_dropped_only_where_most_of_the_belief_heard_nothing():
+    assert _dropped("회의 자료를 꼭 먼저 보내 주세요", "회의 자료를 먼저 보내 주세요", "회의 자료를 먼저 보내주세요") == ["꼭"]
+    # One recogniser of three missed the word: no sign it was never said.
+    assert _dropped("회의 자료를 꼭 먼저 보내 주세요", "회의 자료를 먼저 보내 주세요", "회의 자료를 꼭 먼저 보내주세요") == []
+
+
+def test_a_sentence_only_the_one_best_heard_is_dropped_when_the_others_agree(pipeline):
+    # The text's recogniser invented a sentence the two others did not hear: the words most of the belief
+    # says were never said are dropped, with no price for the letters they took.
+    text = "또한 많은 학생들이 버스를 이용하면 도로 혼잡이 줄어들고 공기도 맑아진다."
+    segment = _hypotheses("첫 번째는 교통 정책입니다. " + text, text,
+                          "또한 많은 학생들이 버스를 이용하면 도로 혼잡이 줄어 들고 공기도 맑아진다.")
     [result] = pipeline.correct([segment], TermLists())
     assert result.corrected == text
 
