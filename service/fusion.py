@@ -16,8 +16,9 @@ from typing import Sequence
 
 from rapidfuzz.distance import Levenshtein
 
-from service.text import NON_WORD_MARKS, compact, marks_around, strip_punctuation
-from service.text_spans import eojeols
+from service.phonology import sound_distance
+from service.text import NON_WORD_MARKS, compact, ends_sentence, marks_around, strip_punctuation
+from service.text_spans import Eojeol, eojeols
 from service.types import Hypothesis, SpanEdit
 
 # More than this share of all the hypotheses' belief is a majority.
@@ -180,11 +181,15 @@ def build_network(first: Hypothesis, hypotheses: Sequence[Hypothesis], centralit
     for hypothesis, weight in zip(voters, weights[1:]):
         other = _Letters.of(hypothesis.text)
         mapping = _boundary_map(base, other)
-        said_per_slot = []
+        said_per_slot = [other.letters[mapping[begin]:mapping[end]] for begin, end in bounds]
+        listening = _listening(said_per_slot, words)
         for i, (begin, end) in enumerate(bounds):
             lo, hi = mapping[begin], mapping[end]
-            said = other.letters[lo:hi]
-            said_per_slot.append(said)
+            said = said_per_slot[i]
+            if not said and not listening[i]:
+                # Where this hypothesis was not listening it says nothing either way: no vote, no edit.
+                said_per_slot[i] = words[i][1]
+                continue
             tallies[i][said] += weight
             if said and said != words[i][1]:
                 last = i == len(bounds) - 1
@@ -202,6 +207,32 @@ def build_network(first: Hypothesis, hypotheses: Sequence[Hypothesis], centralit
         alternatives = tuple(Alternative(spelled[said][1] if said else "", share) for said, share in others)
         slots.append(Slot(word.start, word.end, tally[letters], alternatives))
     return ConfusionNetwork(text, tuple(slots), tuple(choices), beliefs_sent([first] + voters))
+
+
+def _listening(said_per_slot: Sequence[str], words: Sequence[tuple[Eojeol, str]]) -> list[bool]:
+    """Per slot, whether nothing from this hypothesis there says the text's word (`words`: each eojeol and its
+    letters) was never said: between words it heard; beyond them, where the words it leaves out at the text's
+    edge are whole sentences (an invented sentence) or the one word there is heard in its neighbour (팁 앳
+    heard as 티벳). A hypothesis that stopped early or started late, or heard a word or two of a longer text,
+    says nothing of the words it did not reach."""
+    heard = [i for i, said in enumerate(said_per_slot) if said]
+    if not heard:
+        return [False] * len(said_per_slot)
+    first, last = heard[0], heard[-1]
+
+    def heard_in_neighbour(i: int, neighbour: int) -> bool:
+        joined = words[min(i, neighbour)][1] + words[max(i, neighbour)][1]
+        said = said_per_slot[neighbour]
+        return sound_distance(joined, said) < sound_distance(words[neighbour][1], said)
+
+    def listened(i: int) -> bool:
+        if i < first:
+            return ends_sentence(words[first - 1][0].text) or (i == first - 1 and heard_in_neighbour(i, first))
+        if i > last:
+            return ends_sentence(words[last][0].text) or (i == last + 1 and heard_in_neighbour(i, last))
+        return True
+
+    return [listened(i) for i in range(len(said_per_slot))]
 
 
 def beliefs_sent(hypotheses: Sequence[Hypothesis]) -> bool:

@@ -81,6 +81,11 @@ def is_mark(char: str) -> bool:
     return unicodedata.category(char)[0] in "PS"
 
 
+def ends_sentence(text: str) -> bool:
+    """True when the text ends a sentence: a final mark last, closing quotes and brackets aside."""
+    return text.rstrip().rstrip(QUOTE_MARKS + ")]")[-1:] in tuple(FINAL_MARKS)
+
+
 def ends_with_mark(text: str) -> bool:
     """True when the text (trailing spaces aside) already ends in a mark of any kind."""
     text = text.rstrip()

@@ -121,6 +121,22 @@ def test_a_word_is_dropped_only_where_most_of_the_belief_heard_nothing():
     assert _dropped("회의 자료를 꼭 먼저 보내 주세요", "회의 자료를 먼저 보내 주세요", "회의 자료를 꼭 먼저 보내주세요") == []
 
 
+def test_what_a_hypothesis_did_not_reach_it_does_not_vote_away():
+    # Recognisers that stopped early say nothing of the words after theirs; a whole sentence left out at the
+    # edge is a sentence they did not hear; a word at the edge heard inside its neighbour was heard.
+    assert _dropped("오늘 회의는 열 시에 시작합니다", "오늘 회의는", "오늘 회의는 열 시에", "오늘") == []
+    assert _dropped("안녕하세요 여러분 오늘 회의를 시작합니다", "오늘", "오늘 회의") == []
+    assert _dropped("첫 문장입니다. 오늘 회의는 열 시에 시작합니다", "오늘 회의는 열 시에 시작합니다",
+                    "오늘 회의는 열시에 시작합니다") == ["첫", "문장입니다."]
+    assert _dropped("낙 엽이 마당에 쌓였다", "나겹이 마당에 쌓였다", "나겹이 마당에 쌓였 다") == ["낙"]
+
+
+def test_hypotheses_cut_short_leave_the_words_they_did_not_reach(pipeline):
+    text = "오늘 회의는 열 시에 시작합니다"
+    [result] = pipeline.correct([_hypotheses(text, "오늘 회의는", "오늘 회의는 열 시에", "오늘")], TermLists())
+    assert _bare(result.corrected) == _bare(text)
+
+
 def test_a_sentence_only_the_one_best_heard_is_dropped_when_the_others_agree(pipeline):
     # The text's recogniser invented a sentence the two others did not hear: the words most of the belief
     # says were never said are dropped, with no price for the letters they took.
