@@ -162,8 +162,10 @@ def _boundary_map(base: _Letters, other: _Letters) -> list[int]:
     return result
 
 
-def build_network(first: Hypothesis, hypotheses: Sequence[Hypothesis], centrality: float = 0.0) -> ConfusionNetwork:
-    """Align `hypotheses` (the alternatives) to the text being corrected, `first`, one slot per eojeol of it."""
+def build_network(first: Hypothesis, hypotheses: Sequence[Hypothesis], centrality: float = 0.0,
+                  sentence_ends: frozenset[int] = frozenset()) -> ConfusionNetwork:
+    """Align `hypotheses` (the alternatives) to the text being corrected, `first`, one slot per eojeol of it.
+    `sentence_ends`: where the text's sentences end with no mark to show it (after a final ending)."""
     text = first.text
     voters = list(hypotheses)
     weights = hypothesis_weights([first] + voters, centrality)
@@ -182,7 +184,7 @@ def build_network(first: Hypothesis, hypotheses: Sequence[Hypothesis], centralit
         other = _Letters.of(hypothesis.text)
         mapping = _boundary_map(base, other)
         said_per_slot = [other.letters[mapping[begin]:mapping[end]] for begin, end in bounds]
-        listening = _listening(said_per_slot, words)
+        listening = _listening(said_per_slot, words, sentence_ends)
         for i, (begin, end) in enumerate(bounds):
             lo, hi = mapping[begin], mapping[end]
             said = said_per_slot[i]
@@ -209,7 +211,8 @@ def build_network(first: Hypothesis, hypotheses: Sequence[Hypothesis], centralit
     return ConfusionNetwork(text, tuple(slots), tuple(choices), beliefs_sent([first] + voters))
 
 
-def _listening(said_per_slot: Sequence[str], words: Sequence[tuple[Eojeol, str]]) -> list[bool]:
+def _listening(said_per_slot: Sequence[str], words: Sequence[tuple[Eojeol, str]],
+               sentence_ends: frozenset[int]) -> list[bool]:
     """Per slot, whether nothing from this hypothesis there says the text's word (`words`: each eojeol and its
     letters) was never said: between words it heard; beyond them, where the words it leaves out at the text's
     edge are whole sentences (an invented sentence) or the one word there is heard in its neighbour (팁 앳
@@ -225,11 +228,14 @@ def _listening(said_per_slot: Sequence[str], words: Sequence[tuple[Eojeol, str]]
         said = said_per_slot[neighbour]
         return sound_distance(joined, said) < sound_distance(words[neighbour][1], said)
 
+    def closes_sentence(word: Eojeol) -> bool:
+        return ends_sentence(word.text) or word.start + len(word.text.rstrip(NON_WORD_MARKS)) in sentence_ends
+
     def listened(i: int) -> bool:
         if i < first:
-            return ends_sentence(words[first - 1][0].text) or (i == first - 1 and heard_in_neighbour(i, first))
+            return closes_sentence(words[first - 1][0]) or (i == first - 1 and heard_in_neighbour(i, first))
         if i > last:
-            return ends_sentence(words[last][0].text) or (i == last + 1 and heard_in_neighbour(i, last))
+            return closes_sentence(words[last][0]) or (i == last + 1 and heard_in_neighbour(i, last))
         return True
 
     return [listened(i) for i in range(len(said_per_slot))]

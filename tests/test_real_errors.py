@@ -137,6 +137,14 @@ def test_hypotheses_cut_short_leave_the_words_they_did_not_reach(pipeline):
     assert _bare(result.corrected) == _bare(text)
 
 
+def test_an_unmarked_sentence_only_the_one_best_heard_is_dropped_when_the_others_agree(pipeline):
+    # No marks at all (a recogniser that writes none): the sentence ends where Kiwi reads a final ending.
+    text = "지금부터 회의를 시작하겠습니다"
+    segment = _hypotheses(text + " 시청해 주셔서 감사합니다", text, "지금부터 회의를 시작 하겠습니다")
+    [result] = pipeline.correct([segment], TermLists())
+    assert _bare(result.corrected) == _bare(text)
+
+
 def test_a_sentence_only_the_one_best_heard_is_dropped_when_the_others_agree(pipeline):
     # The text's recogniser invented a sentence the two others did not hear: the words most of the belief
     # says were never said are dropped, with no price for the letters they took.
