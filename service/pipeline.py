@@ -26,7 +26,7 @@ from service.rerank import RerankItem, rerank
 from service.resources import ServiceResources
 from service.suspects import find_suspect_spans
 from service.terms import TermIndex
-from service.text import has_hangul
+from service.text import collapse_whitespace, has_hangul
 from service.types import SegmentInput, SegmentResult, SegmentStatus, SpanEdit, TermLists
 
 StageObserver = Callable[[str, float], None]
@@ -169,7 +169,9 @@ class CorrectionPipeline:
         refine_source = work.refinement.source if work.refinement else "spacing"
         edits = diff_edits(received.text, work.corrected, work.text, work.picked_edits, refine_source,
                            work.gain)
-        return SegmentResult(received.id, received.text, work.picked, round(work.gain, 3), work.corrected, edits,
+        # A word the fusion dropped leaves its spaces behind in the pick; the answer shows it spaced as written.
+        picked = collapse_whitespace(work.picked)
+        return SegmentResult(received.id, received.text, picked, round(work.gain, 3), work.corrected, edits,
                              received.start, received.end, segment_status(received.text, work.corrected),
                              work.refusals)
 

@@ -143,6 +143,7 @@ def test_an_unmarked_sentence_only_the_one_best_heard_is_dropped_when_the_others
     segment = _hypotheses(text + " 시청해 주셔서 감사합니다", text, "지금부터 회의를 시작 하겠습니다")
     [result] = pipeline.correct([segment], TermLists())
     assert _bare(result.corrected) == _bare(text)
+    assert result.picked_candidate == text  # the dropped words' spaces go with them
 
 
 def test_a_sentence_only_the_one_best_heard_is_dropped_when_the_others_agree(pipeline):
