@@ -215,9 +215,9 @@ def _listening(said_per_slot: Sequence[str], words: Sequence[tuple[Eojeol, str]]
                sentence_ends: frozenset[int]) -> list[bool]:
     """Per slot, whether nothing from this hypothesis there says the text's word (`words`: each eojeol and its
     letters) was never said: between words it heard; beyond them, where the words it leaves out at the text's
-    edge are whole sentences (an invented sentence) or the one word there is heard in its neighbour (팁 앳
-    heard as 티벳). A hypothesis that stopped early or started late, or heard a word or two of a longer text,
-    says nothing of the words it did not reach."""
+    edge are whole sentences (an invented sentence; `sentence_ends` marks those with no final mark) or the
+    one word there is heard in its neighbour (낙 엽이 heard as 나겹이). A hypothesis that stopped early or
+    started late, or heard a word or two of a longer text, says nothing of the words it did not reach."""
     heard = [i for i, said in enumerate(said_per_slot) if said]
     if not heard:
         return [False] * len(said_per_slot)

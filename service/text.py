@@ -83,7 +83,8 @@ def is_mark(char: str) -> bool:
 
 def ends_sentence(text: str) -> bool:
     """True when the text ends a sentence: a final mark last, closing quotes and brackets aside."""
-    return text.rstrip().rstrip(QUOTE_MARKS + ")]")[-1:] in tuple(FINAL_MARKS)
+    text = text.rstrip().rstrip(QUOTE_MARKS + ")]")
+    return bool(text) and text[-1] in FINAL_MARKS
 
 
 def ends_with_mark(text: str) -> bool:
