@@ -120,8 +120,8 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
         if not still_in_time():
             sets.append(None)
             continue
-        sentence_ends = frozenset(m.end for m in request.analysis.morphemes if m.tag == "EF")
-        network = (build_network(request.first, request.alternatives, limits.centrality, sentence_ends)
+        network = (build_network(request.first, request.alternatives, limits.centrality,
+                                 frozenset(m.end for m in request.analysis.morphemes if m.tag == "EF"))
                    if request.alternatives else None)
         facts = _FactFinder(request, contested_confidences(request.confidences, network))
         proposals = _ProposalPool(facts)

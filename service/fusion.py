@@ -229,16 +229,16 @@ def _listening(said_per_slot: Sequence[str], words: Sequence[tuple[Eojeol, str]]
         return sound_distance(joined, said) < sound_distance(words[neighbour][1], said)
 
     def closes_sentence(word: Eojeol) -> bool:
-        return ends_sentence(word.text) or word.start + len(word.text.rstrip(NON_WORD_MARKS)) in sentence_ends
+        return ends_sentence(word.text) or word.end - len(marks_around(word.text)[1]) in sentence_ends
 
-    def listened(i: int) -> bool:
-        if i < first:
-            return closes_sentence(words[first - 1][0]) or (i == first - 1 and heard_in_neighbour(i, first))
-        if i > last:
-            return closes_sentence(words[last][0]) or (i == last + 1 and heard_in_neighbour(i, last))
-        return True
-
-    return [listened(i) for i in range(len(said_per_slot))]
+    listening = [first <= i <= last for i in range(len(said_per_slot))]
+    if first > 0:
+        listening[:first] = [closes_sentence(words[first - 1][0])] * first
+        listening[first - 1] = listening[first - 1] or heard_in_neighbour(first - 1, first)
+    if last < len(said_per_slot) - 1:
+        listening[last + 1:] = [closes_sentence(words[last][0])] * (len(said_per_slot) - last - 1)
+        listening[last + 1] = listening[last + 1] or heard_in_neighbour(last + 1, last)
+    return listening
 
 
 def beliefs_sent(hypotheses: Sequence[Hypothesis]) -> bool:
