@@ -26,7 +26,9 @@ _NEAR_VOWELS = (("ㅓ", "ㅗ"), ("ㅗ", "ㅓ"), ("ㅡ", "ㅜ"), ("ㅜ", "ㅡ"), 
 # near vowels, so dearer typos: Kiwi takes them only where the sentence wants them more.
 _OPEN_VOWELS = (("ㅓ", "ㅏ"), ("ㅏ", "ㅓ"), ("ㅓ", "ㅕ"), ("ㅕ", "ㅓ"), ("ㅗ", "ㅜ"), ("ㅜ", "ㅗ"), ("ㅔ", "ㅣ"),
                 ("ㅣ", "ㅔ"))
-# Tensing happens after more than stops in speech (할 수 → 할 쑤, 작성 → 작썽): lax onsets heard tense.
+# Tensing happens after more than stops in speech (할 수 → 할 쑤, 작성 → 작썽): lax onsets heard tense. A
+# recogniser also loses the tension that was said (나쁜 heard 나븐, 일찍 heard 일직), so each pair is a
+# confusion both ways.
 _TENSED_ONSETS = (("ㄱ", "ㄲ"), ("ㄷ", "ㄸ"), ("ㅂ", "ㅃ"), ("ㅅ", "ㅆ"), ("ㅈ", "ㅉ"))
 # ㅎ between voiced sounds is barely said (건강해 → [건강애], 굉장히 → [굉장이]): an onset ㅎ heard as none.
 _WEAK_ONSETS = (("ㅎ", "ㅇ"),)
@@ -65,11 +67,11 @@ def vowel_confusion_definitions(cost: float = 1.0) -> list[TypoDefinition]:
 
 
 def mishearing_definitions(cost: float = 1.5, open_cost: float = 2.0) -> list[TypoDefinition]:
-    """Confusions of the ear rather than of the rules, anywhere: near vowels and tensed onsets at `cost`; the
-    wider vowel steps and a weak ㅎ heard as none at `open_cost`."""
+    """Confusions of the ear rather than of the rules, anywhere: near vowels and onsets heard tense or lax at
+    `cost`; the wider vowel steps and a weak ㅎ heard as none at `open_cost`."""
     return ([TypoDefinition([spelled], [heard], cost) for spelled, heard in _NEAR_VOWELS]
             + [TypoDefinition([spelled], [heard], open_cost) for spelled, heard in _OPEN_VOWELS]
-            + [TypoDefinition([spelled], [heard], cost, "any") for spelled, heard in _TENSED_ONSETS]
+            + [TypoDefinition([a], [b], cost, "any") for pair in _TENSED_ONSETS for a, b in (pair, pair[::-1])]
             + [TypoDefinition([spelled], [heard], open_cost, "any") for spelled, heard in _WEAK_ONSETS])
 
 

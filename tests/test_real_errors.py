@@ -278,6 +278,16 @@ def test_an_open_vowel_heard_for_eo_is_put_back_where_the_sentence_wants_it(pipe
 
 
 @pytest.mark.parametrize("text, expected", [
+    ("이 앱은 어덯게 쓰는 거예요", "이 앱은 어떻게 쓰는 거예요"),  # no Korean word: the tension was lost
+    ("그건 정말 나븐 소식이네요", "그건 정말 나쁜 소식이네요"),
+    ("아침에 일직 일어나야 해요", "아침에 일찍 일어나야 해요"),  # a word, but not one the sentence wants
+    ("돗자리를 갈고 앉으세요", "돗자리를 깔고 앉으세요"),
+])
+def test_a_tense_onset_heard_lax_is_written_back(pipeline, text, expected):
+    assert _corrected_alone(pipeline, text) == _bare(expected)
+
+
+@pytest.mark.parametrize("text, expected", [
     ("내일두 비가 온대", "내일도 비가 온대"),
     ("우산을 챙기구 나가", "우산을 챙기고 나가"),
 ])
