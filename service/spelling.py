@@ -30,8 +30,9 @@ _OPEN_VOWELS = (("ㅓ", "ㅏ"), ("ㅏ", "ㅓ"), ("ㅓ", "ㅕ"), ("ㅕ", "ㅓ"), 
 # recogniser also loses the tension that was said (나쁜 heard 나븐, 일찍 heard 일직), so each pair is a
 # confusion both ways.
 _TENSED_ONSETS = (("ㄱ", "ㄲ"), ("ㄷ", "ㄸ"), ("ㅂ", "ㅃ"), ("ㅅ", "ㅆ"), ("ㅈ", "ㅉ"))
-# Final ㄴ and ㅇ differ only in where the tongue closes, which the ear barely tells apart and the lips do not
-# show (연구 heard 영구, 항구 heard 한구); ㅁ closes the lips, which a lip-reading recogniser sees.
+# Final ㄴ and ㅇ before a consonant differ only in where the tongue closes, which the ear barely tells apart and
+# the lips do not show (연구 heard 영구, 항구 heard 한구). Before a vowel they do not meet: ㄴ moves on to start
+# the next syllable (산이 [사니]) and ㅇ stays (상이). ㅁ closes the lips, which a lip-reading recogniser sees.
 _NASAL_CODAS = (("ㄴ", "ㅇ"),)
 # ㅎ between voiced sounds is barely said (건강해 → [건강애], 굉장히 → [굉장이]): an onset ㅎ heard as none.
 _WEAK_ONSETS = (("ㅎ", "ㅇ"),)
@@ -71,13 +72,14 @@ def vowel_confusion_definitions(cost: float = 1.0) -> list[TypoDefinition]:
 
 def mishearing_definitions(cost: float = 1.5, open_cost: float = 2.0) -> list[TypoDefinition]:
     """Confusions of the ear rather than of the rules, anywhere: near vowels, onsets heard tense or lax and
-    final ㄴ/ㅇ before a syllable at `cost`; the wider vowel steps and a weak ㅎ heard as none at `open_cost`."""
+    final ㄴ/ㅇ before a consonant at `cost`; the wider vowel steps and a weak ㅎ heard as none at `open_cost`."""
     # Final consonants are written with the syllable after them, as in `spelled_by_ear_definitions`.
     return ([TypoDefinition([spelled], [heard], cost) for spelled, heard in _NEAR_VOWELS]
             + [TypoDefinition([spelled], [heard], open_cost) for spelled, heard in _OPEN_VOWELS]
             + [TypoDefinition([a], [b], cost, "any") for pair in _TENSED_ONSETS for a, b in (pair, pair[::-1])]
             + [TypoDefinition([TAIL[a] + compose(onset, vowel)], [TAIL[b] + compose(onset, vowel)], cost)
-               for pair in _NASAL_CODAS for a, b in (pair, pair[::-1]) for onset in ONSETS for vowel in VOWELS]
+               for pair in _NASAL_CODAS for a, b in (pair, pair[::-1]) for onset in ONSETS if onset != "ㅇ"
+               for vowel in VOWELS]
             + [TypoDefinition([spelled], [heard], open_cost, "any") for spelled, heard in _WEAK_ONSETS])
 
 
