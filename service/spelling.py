@@ -73,7 +73,8 @@ def vowel_confusion_definitions(cost: float = 1.0) -> list[TypoDefinition]:
 def mishearing_definitions(cost: float = 1.5, open_cost: float = 2.0) -> list[TypoDefinition]:
     """Confusions of the ear rather than of the rules, anywhere: near vowels, onsets heard tense or lax and
     final ㄴ/ㅇ before a consonant at `cost`; the wider vowel steps and a weak ㅎ heard as none at `open_cost`."""
-    # Final consonants are written with the syllable after them, as in `spelled_by_ear_definitions`.
+    # A final consonant is written with the syllable after it: Kiwi 0.24.1 crashes on some texts given bare
+    # final consonants as typos (as `spelled_by_ear_definitions` notes).
     return ([TypoDefinition([spelled], [heard], cost) for spelled, heard in _NEAR_VOWELS]
             + [TypoDefinition([spelled], [heard], open_cost) for spelled, heard in _OPEN_VOWELS]
             + [TypoDefinition([a], [b], cost, "any") for pair in _TENSED_ONSETS for a, b in (pair, pair[::-1])]

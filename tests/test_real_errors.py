@@ -290,10 +290,13 @@ def test_a_tense_onset_heard_lax_is_written_back(pipeline, text, expected):
 @pytest.mark.parametrize("text, expected", [
     ("우리 팀은 새로운 영구를 시작했다", "우리 팀은 새로운 연구를 시작했다"),  # ㄴ heard ㅇ
     ("이번 여름에 광광객이 많이 왔다", "이번 여름에 관광객이 많이 왔다"),
+    ("오늘은 곤부를 열심히 했다", "오늘은 공부를 열심히 했다"),  # ㅇ heard ㄴ
+    ("우리는 운돈장에서 만났다", "우리는 운동장에서 만났다"),
     ("아이들이 공을 가지고 논다", "아이들이 공을 가지고 논다"),  # right words with ㄴ and ㅇ stay
     ("강가에서 산책을 했다", "강가에서 산책을 했다"),
 ])
-def test_a_final_n_heard_as_ng_is_written_back_where_the_sentence_wants_it(pipeline, text, expected):
+def test_final_n_and_ng_heard_for_each_other_are_written_back_where_the_sentence_wants_it(pipeline, text,
+                                                                                           expected):
     assert _corrected_alone(pipeline, text) == _bare(expected)
 
 
