@@ -31,7 +31,7 @@ _OPEN_VOWELS = (("ㅓ", "ㅏ"), ("ㅏ", "ㅓ"), ("ㅓ", "ㅕ"), ("ㅕ", "ㅓ"), 
 # confusion both ways.
 _TENSED_ONSETS = (("ㄱ", "ㄲ"), ("ㄷ", "ㄸ"), ("ㅂ", "ㅃ"), ("ㅅ", "ㅆ"), ("ㅈ", "ㅉ"))
 # Final ㄴ and ㅇ before a consonant differ only in where the tongue closes, which the ear barely tells apart and
-# the lips do not show (연구 heard 영구, 항구 heard 한구). Before a vowel they do not meet: ㄴ moves on to start
+# the lips do not show (연구 heard 영구, 공부 heard 곤부). Before a vowel they do not meet: ㄴ moves on to start
 # the next syllable (산이 [사니]) and ㅇ stays (상이). ㅁ closes the lips, which a lip-reading recogniser sees.
 _NASAL_CODAS = (("ㄴ", "ㅇ"),)
 # ㅎ between voiced sounds is barely said (건강해 → [건강애], 굉장히 → [굉장이]): an onset ㅎ heard as none.
