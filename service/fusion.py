@@ -186,7 +186,6 @@ def build_network(first: Hypothesis, hypotheses: Sequence[Hypothesis], centralit
         said_per_slot = [other.letters[mapping[begin]:mapping[end]] for begin, end in bounds]
         listening = _listening(said_per_slot, words, sentence_ends)
         for i, (begin, end) in enumerate(bounds):
-            lo, hi = mapping[begin], mapping[end]
             said = said_per_slot[i]
             if not said and not listening[i]:
                 # Where this hypothesis was not listening it says nothing either way: no vote, no edit.
@@ -194,6 +193,7 @@ def build_network(first: Hypothesis, hypotheses: Sequence[Hypothesis], centralit
                 continue
             tallies[i][said] += weight
             if said and said != words[i][1]:
+                lo, hi = mapping[begin], mapping[end]
                 last = i == len(bounds) - 1
                 # The last slot keeps the hypothesis's closing mark: it closes the words it carries.
                 stop = len(hypothesis.text) if last else other.raw_index[hi - 1] + 1

@@ -70,6 +70,10 @@ def vowel_confusion_definitions(cost: float = 1.0) -> list[TypoDefinition]:
     return [TypoDefinition([spelled], [heard], cost) for spelled, heard in _VOWEL_CONFUSIONS]
 
 
+def _both_ways(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple(way for pair in pairs for way in (pair, pair[::-1]))
+
+
 def mishearing_definitions(cost: float = 1.5, open_cost: float = 2.0) -> list[TypoDefinition]:
     """Confusions of the ear rather than of the rules, anywhere: near vowels, onsets heard tense or lax and
     final ㄴ/ㅇ before a consonant at `cost`; the wider vowel steps and a weak ㅎ heard as none at `open_cost`."""
@@ -77,10 +81,9 @@ def mishearing_definitions(cost: float = 1.5, open_cost: float = 2.0) -> list[Ty
     # final consonants as typos (as `spelled_by_ear_definitions` notes).
     return ([TypoDefinition([spelled], [heard], cost) for spelled, heard in _NEAR_VOWELS]
             + [TypoDefinition([spelled], [heard], open_cost) for spelled, heard in _OPEN_VOWELS]
-            + [TypoDefinition([a], [b], cost, "any") for pair in _TENSED_ONSETS for a, b in (pair, pair[::-1])]
+            + [TypoDefinition([a], [b], cost, "any") for a, b in _both_ways(_TENSED_ONSETS)]
             + [TypoDefinition([TAIL[a] + compose(onset, vowel)], [TAIL[b] + compose(onset, vowel)], cost)
-               for pair in _NASAL_CODAS for a, b in (pair, pair[::-1]) for onset in ONSETS if onset != "ㅇ"
-               for vowel in VOWELS]
+               for a, b in _both_ways(_NASAL_CODAS) for onset in ONSETS if onset != "ㅇ" for vowel in VOWELS]
             + [TypoDefinition([spelled], [heard], open_cost, "any") for spelled, heard in _WEAK_ONSETS])
 
 
