@@ -10,6 +10,7 @@ equally when not. Agreement between hypotheses is evidence even with no confiden
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Sequence
@@ -28,10 +29,14 @@ MAJORITY = 0.5
 @dataclass(frozen=True)
 class Alternative:
     """What the hypotheses have in one slot: `text` as the best-believed of them wrote it (its spacing kept),
-    `share` the fraction of all belief that carries these letters."""
+    `share` the fraction of all belief that carries these letters. `joins_next` / `joins_previous`: that
+    hypothesis writes these letters in one word with what it has in the next / previous slot (the text split
+    its word elsewhere: 좀 이미 heard for 힘이), so the space between the two slots goes with them."""
 
     text: str
     share: float
+    joins_next: bool = False
+    joins_previous: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class Slot:
     end: int
     own_share: float  # the belief carrying the text's own letters here
     alternatives: tuple[Alternative, ...]  # other letters only, most believed first
+    joined_share: float = 0.0  # the belief that writes this slot's letters in one word with the slot before
 
 
 @dataclass(frozen=True)
@@ -176,8 +182,11 @@ def build_network(first: Hypothesis, hypotheses: Sequence[Hypothesis], centralit
         bounds.append((position, position + len(letters)))
         position += len(letters)
     tallies: list[dict[str, float]] = [defaultdict(float) for _ in words]
+    joined = [0.0] * len(words)
     choices: list[tuple[str, ...]] = []
-    spellings: list[dict[str, tuple[float, str]]] = [{} for _ in words]
+    # Per slot and letters: the heaviest hypothesis's weight, its spelling, and whether it joins them to the
+    # next / previous slot's letters in one word.
+    spellings: list[dict[str, tuple[float, str, bool, bool]]] = [{} for _ in words]
     for (word, letters), tally in zip(words, tallies):
         tally[letters] += weights[0]
     for hypothesis, weight in zip(voters, weights[1:]):
@@ -185,29 +194,45 @@ def build_network(first: Hypothesis, hypotheses: Sequence[Hypothesis], centralit
         mapping = _boundary_map(base, other)
         said_per_slot = [other.letters[mapping[begin]:mapping[end]] for begin, end in bounds]
         listening = _listening(said_per_slot, words, sentence_ends)
-        for i, (begin, end) in enumerate(bounds):
-            said = said_per_slot[i]
-            if not said and not listening[i]:
+        heard = [bool(said) or listening[i] for i, said in enumerate(said_per_slot)]
+        for i in range(len(words)):
+            if not heard[i]:
                 # Where this hypothesis was not listening it says nothing either way: no vote, no edit.
                 said_per_slot[i] = words[i][1]
+        # Between two slots that both carry letters, whether the hypothesis has no space there: one word of
+        # its own that the text split.
+        within_word = [0 < i < len(words) and heard[i - 1] and heard[i] and said_per_slot[i - 1] != ""
+                       and said_per_slot[i] != "" and mapping[bounds[i][0]] not in other.word_starts
+                       for i in range(len(words) + 1)]
+        for i, (begin, end) in enumerate(bounds):
+            if not heard[i]:
                 continue
+            said = said_per_slot[i]
             tallies[i][said] += weight
+            joined[i] += weight if within_word[i] else 0.0
             if said and said != words[i][1]:
                 lo, hi = mapping[begin], mapping[end]
                 last = i == len(bounds) - 1
                 # The last slot keeps the hypothesis's closing mark: it closes the words it carries.
                 stop = len(hypothesis.text) if last else other.raw_index[hi - 1] + 1
                 raw = hypothesis.text[other.raw_index[lo]:stop].strip(" ").lstrip(NON_WORD_MARKS + " ")
+                # The join goes with this slot's edit; with the previous slot's only where that slot has no
+                # edit of this hypothesis to carry it.
+                joins_previous = within_word[i] and said_per_slot[i - 1] == words[i - 1][1]
                 best = spellings[i].get(said)
                 if best is None or weight > best[0]:
-                    spellings[i][said] = (weight, raw if last else raw.strip(NON_WORD_MARKS + " "))
+                    spellings[i][said] = (weight, raw if last else raw.strip(NON_WORD_MARKS + " "),
+                                          within_word[i + 1], joins_previous)
         choices.append(tuple(said_per_slot))
     slots = []
-    for (word, letters), tally, spelled in zip(words, tallies, spellings):
+    for (word, letters), tally, spelled, joined_share in zip(words, tallies, spellings, joined):
         others = sorted(((said, share) for said, share in tally.items() if said != letters),
                         key=lambda item: (-item[1], item[0]))
-        alternatives = tuple(Alternative(spelled[said][1] if said else "", share) for said, share in others)
-        slots.append(Slot(word.start, word.end, tally[letters], alternatives))
+        alternatives = []
+        for said, share in others:
+            _, spelling, joins_next, joins_previous = spelled[said] if said else (0.0, "", False, False)
+            alternatives.append(Alternative(spelling, share, joins_next, joins_previous))
+        slots.append(Slot(word.start, word.end, tally[letters], tuple(alternatives), joined_share))
     return ConfusionNetwork(text, tuple(slots), tuple(choices), beliefs_sent([first] + voters))
 
 
@@ -286,25 +311,39 @@ def fusion_edits(network: ConfusionNetwork) -> list[list[tuple[int, int, str, di
     """Per slot, the alternatives the other hypotheses put there, with the text's own marks kept around them;
     nothing in its place (the word dropped) only where a majority of the belief has nothing there."""
     per_slot = []
-    text = network.text
-    for slot in network.slots:
+    text, slots = network.text, network.slots
+    for index, slot in enumerate(slots):
         own = text[slot.start:slot.end]
         lead, trail = marks_around(own)
         edits = []
+        if slot.joined_share:
+            # The space before this slot, where hypotheses write one word across it: a change of spacing
+            # alone, offered beside the letters that come with it so the language model can tell the
+            # two apart (오 른쪽을 → 오른쪽을, not the 오른쪼글 another hypothesis spells).
+            edits.append((slots[index - 1].end, slot.start, "",
+                          {"votes_for": slot.joined_share, "votes_against": 1.0 - slot.joined_share,
+                           "believed": network.believed}))
         for alternative in slot.alternatives:
             if not alternative.text and alternative.share <= MAJORITY:
                 # A word is dropped only where most of the belief heard nothing there: one recogniser that
                 # missed a word (or gave it to the slot beside) is no sign that it was never said.
                 continue
-            words, closing = alternative.text, trail
-            if slot is network.slots[-1]:
+            start, end = slot.start, slot.end
+            words, opening, closing = alternative.text, lead, trail
+            if slot is slots[-1]:
                 # A sentence's close is the text's where it has none (a subtitle cue adds no mark), else the
                 # hypothesis's, which closes the words it brings.
                 _, own_close = marks_around(words)
                 words = words[:len(words) - len(own_close)] if own_close else words
                 closing = (own_close or trail) if trail else ""
-            after = (lead + words + closing) if words else ""
-            edits.append((slot.start, slot.end, after,
+            # Letters the hypothesis writes in one word with the slot beside take the space between (and the
+            # text's marks there) with them: 좀 이미 → 힘이, never a particle left standing alone (힘 이).
+            if words and alternative.joins_next and index + 1 < len(slots):
+                end, closing = slots[index + 1].start, ""
+            if words and alternative.joins_previous and index > 0:
+                start, opening = slots[index - 1].end, ""
+            after = (opening + words + closing) if words else ""
+            edits.append((start, end, after,
                           {"votes_for": alternative.share, "votes_against": slot.own_share,
                            "believed": network.believed}))
         per_slot.append(edits)
@@ -314,19 +353,23 @@ def fusion_edits(network: ConfusionNetwork) -> list[list[tuple[int, int, str, di
 def fusion_bundles(network: ConfusionNetwork, edits: list[SpanEdit]) -> list[tuple[int, ...]]:
     """Each alternative hypothesis as a bundle of the slot edits it makes, and the consensus: in every slot,
     the alternative the hypotheses believe more than the text's own letters."""
+    ends = [slot.end for slot in network.slots]
     by_slot_content: dict[tuple[int, str], int] = {}
     for i, edit in enumerate(edits):
-        if edit.source == "nbest" or edit.facts.votes_for:
-            by_slot_content.setdefault((edit.start, content(edit.after)), i)
+        letters_changed = content(edit.after) or content(network.text[edit.start:edit.end])
+        if letters_changed and (edit.source == "nbest" or edit.facts.votes_for):
+            # The slot an edit stands in: the first that ends after it starts (an edit that takes the space
+            # before its slot starts where the slot before ends). A join alone is no slot's alternative.
+            by_slot_content.setdefault((bisect_right(ends, edit.start), content(edit.after)), i)
     bundles: list[tuple[int, ...]] = []
     for choices in network.choices:
-        bundle = tuple(i for slot, said in zip(network.slots, choices)
-                       if (i := by_slot_content.get((slot.start, said))) is not None)
+        bundle = tuple(i for index, said in enumerate(choices)
+                       if (i := by_slot_content.get((index, said))) is not None)
         if bundle:
             bundles.append(bundle)
-    consensus = tuple(i for slot in network.slots if slot.alternatives
+    consensus = tuple(i for index, slot in enumerate(network.slots) if slot.alternatives
                       and slot.alternatives[0].share > slot.own_share
-                      and (i := by_slot_content.get((slot.start, content(slot.alternatives[0].text)))) is not None)
+                      and (i := by_slot_content.get((index, content(slot.alternatives[0].text)))) is not None)
     if consensus:
         bundles.append(consensus)
     return list(dict.fromkeys(b for b in bundles if len(b) > 1))

@@ -109,10 +109,46 @@ def test_a_sentence_one_hypothesis_adds_alone_is_not_taken(pipeline):
     assert result.corrected == text
 
 
+def _offered(text: str, *others: str) -> set[tuple[str, str]]:
+    """Every n-best edit the network offers: what of the text it replaces, and with what."""
+    network = build_network(Hypothesis(text, 1), [Hypothesis(t, i + 2) for i, t in enumerate(others)])
+    return {(text[start:end], after) for slot in fusion_edits(network) for start, end, after, _ in slot}
+
+
+def test_letters_a_hypothesis_writes_as_one_word_take_the_space_between_the_slots_with_them():
+    # The text split one word of the hypotheses somewhere else: what they bring keeps their word whole.
+    assert _offered("그 순간 좀 이미 가슴을 채웠다", "그 순간 힘이 가슴을 채웠다") == {("좀 ", "힘"), ("이미", "이"), (" ", "")}
+    # Where the text's first piece is already right, the second piece takes the space before it.
+    assert _offered("먼저 갓난아이 얘기 보였다", "먼저 갓난아이에게 보였다") == {(" 얘기", "에게"), (" ", "")}
+    # Words the hypotheses space as the text does take nothing beside them.
+    assert _offered("먼저 가난이 얘기 보였다", "먼저 갓난아이 에게 보였다") == {("가난이", "갓난아이"), ("얘기", "에게")}
+
+
+@pytest.mark.parametrize("text, others, expected", [
+    ("아이가 먼저 말하기 전에는 가난이 얘기 보이지 않았다",
+     ("아이가 먼저 말하기 전에는 갓난아이에게 보이지 않았다", "아이가 먼저 말하기 전엔 갓난아이에게 보이지 않았다"),
+     "아이가 먼저 말하기 전에는 갓난아이에게 보이지 않았다."),
+    ("그는 나에게 햇빛이고 공기 왔어요", ("그는 나에게 햇빛이고 공기였어요", "그는 내게 햇빛이고 공기였어요"),
+     "그는 나에게 햇빛이고 공기였어요."),
+])
+def test_no_particle_or_ending_is_left_standing_alone_by_the_hypotheses_letters(pipeline, text, others, expected):
+    [result] = pipeline.correct([_hypotheses(text, *others)], TermLists())
+    assert result.corrected == expected
+
+
+def test_a_join_the_hypotheses_bring_is_weighed_apart_from_their_letters(pipeline):
+    # The other recogniser writes the two pieces as one word but spells them by ear: the join is taken, the
+    # spelling is not (the language model would credit the spelling with what the join is worth).
+    [result] = pipeline.correct([_hypotheses("화면 오 른쪽을 위아래로 드래그해 보세요",
+                                             "화면 오른쪼글 위아래로 드래그해 보세요")], TermLists())
+    assert result.corrected == "화면 오른쪽을 위아래로 드래그해 보세요."
+
+
 def _dropped(text: str, *others: str) -> list[str]:
     """The text's words the network offers to drop (an alternative with nothing in their place)."""
     network = build_network(Hypothesis(text, 1), [Hypothesis(t, i + 2) for i, t in enumerate(others)])
-    return [text[start:end] for slot in fusion_edits(network) for start, end, after, _ in slot if not after]
+    return [text[start:end] for slot in fusion_edits(network) for start, end, after, _ in slot
+            if not after and text[start:end].strip()]
 
 
 def test_a_word_is_dropped_only_where_most_of_the_belief_heard_nothing():
