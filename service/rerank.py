@@ -130,6 +130,7 @@ class _Search:
     baseline: float = 0.0
     original: PlacedMorphemes | None = None  # Kiwi's reading of the original text, looked up by place
     open: bool = True
+    hopeless: frozenset[int] = frozenset()  # edits that alone fell a whole margin below the text as it was
 
     def text_of(self, indexes: tuple[int, ...]) -> str:
         return apply_edits(self.item.text, [self.item.proposals.edits[i] for i in indexes])
@@ -189,7 +190,7 @@ def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Anal
                 continue
             edits = search.item.proposals.edits
             singles = [tuple(sorted(search.chosen + (i,))) for i in range(len(edits))
-                       if search.compatible(i, search.chosen)]
+                       if i not in search.hopeless and search.compatible(i, search.chosen)]
             bundles = [b for b in search.item.proposals.bundles if not search.chosen] if round_number == 0 else []
             # An edit taken with a bundle may be dropped again (a hypothesis is right in most places, not all).
             dropped = [tuple(c for c in search.chosen if c != i) for i in search.chosen] if len(search.chosen) > 1 else []
@@ -202,6 +203,11 @@ def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Anal
                 search.open = False
                 continue
             totals = [lm + sum(search.evidences[i] for i in choice) for choice, lm in zip(choices, scores)]
+            if round_number == 0:
+                # An edit that alone scores a whole margin below the text is not weighed again: what the
+                # edits taken after it change of its context does not make up that much (a cost, not a choice).
+                search.hopeless = frozenset(choice[0] for choice, total in zip(choices, totals)
+                                            if len(choice) == 1 and total < search.baseline - margin)
             best = max(range(len(choices)), key=lambda k: totals[k])
             needed = margin if not search.chosen or step_margin is None else step_margin
             if len(choices[best]) < len(search.chosen):

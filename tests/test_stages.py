@@ -352,3 +352,25 @@ def test_a_repeat_the_source_wrote_without_spaces_is_not_a_loop():
 def test_postprocess_fixes_whitespace_and_adds_one_final_mark():
     assert postprocess("  회의를   시작합니다 ", ".") == "회의를 시작합니다."
     assert postprocess("회의를 시작합니까 ?", "?") == "회의를 시작합니까?"
+
+
+def test_an_edit_that_alone_falls_a_margin_below_the_text_is_not_weighed_again():
+    from config import ScoreWeights
+    from service.candidates import CandidateSet
+    from service.kiwi_lm import Analysis
+    from service.rerank import RerankItem, rerank
+    from service.types import SpanEdit
+
+    read: list[str] = []
+
+    def analyze(texts: list[str]) -> list[Analysis]:
+        # A language model that likes one word and hates another, and remembers what it was asked to read.
+        read.extend(texts)
+        return [Analysis((), 20.0 * t.count("좋은") - 50.0 * t.count("나쁜")) for t in texts]
+
+    edits = [SpanEdit(0, 1, "좋은", "spelling"), SpanEdit(2, 3, "나쁜", "spelling"), SpanEdit(4, 5, "좋은", "spelling")]
+    [outcome] = rerank([RerankItem("그 말 저 말", CandidateSet(edits))], analyze, [], ScoreWeights(), margin=10.0,
+                       rounds=4)
+    assert outcome.text == "좋은 말 좋은 말"
+    # The edit that alone cost far more than the margin was read in the first round, never beside the others.
+    assert sum("나쁜" in t for t in read) == 1
