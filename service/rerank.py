@@ -12,7 +12,8 @@ that carry the new letters; a meeting term that sounds like the stretch it repla
 The search is greedy and batched: first every single edit and every bundle (a whole hypothesis, the fused
 consensus) is scored; the best is taken if it clears the margin; then, round by round, one more edit that
 does not overlap the chosen ones, while one clears the step margin (a sentence spelled by ear has several
-small repairs, each worth less than the first decision to change the sentence at all).
+small repairs, each worth less than the first decision to change the sentence at all). An edit that alone
+scored a whole margin below the text is not weighed again.
 """
 from __future__ import annotations
 
