@@ -31,7 +31,7 @@ class Alternative:
     """What the hypotheses have in one slot: `text` as the best-believed of them wrote it (its spacing kept),
     `share` the fraction of all belief that carries these letters. `joins_next` / `joins_previous`: that
     hypothesis writes these letters in one word with what it has in the next / previous slot (the text split
-    its word elsewhere: 좀 이미 heard for 힘이), so the space between the two slots goes with them."""
+    its word elsewhere: 훼 의를 heard for 회의를), so the space between the two slots goes with them."""
 
     text: str
     share: float
@@ -319,7 +319,7 @@ def fusion_edits(network: ConfusionNetwork) -> list[list[tuple[int, int, str, di
         if slot.joined_share:
             # The space before this slot, where hypotheses write one word across it: a change of spacing
             # alone, offered beside the letters that come with it so the language model can tell the
-            # two apart (오 른쪽을 → 오른쪽을, not the 오른쪼글 another hypothesis spells).
+            # two apart (메 일로 → 메일로, not the 매일로 another hypothesis spells).
             edits.append((slots[index - 1].end, slot.start, "",
                           {"votes_for": slot.joined_share, "votes_against": 1.0 - slot.joined_share,
                            "believed": network.believed}))
@@ -337,7 +337,7 @@ def fusion_edits(network: ConfusionNetwork) -> list[list[tuple[int, int, str, di
                 words = words[:len(words) - len(own_close)] if own_close else words
                 closing = (own_close or trail) if trail else ""
             # Letters the hypothesis writes in one word with the slot beside take the space between (and the
-            # text's marks there) with them: 좀 이미 → 힘이, never a particle left standing alone (힘 이).
+            # text's marks there) with them: 회 이를 → 회의를, never a particle left standing alone (회 의를).
             if words and alternative.joins_next and index + 1 < len(slots):
                 end, closing = slots[index + 1].start, ""
             if words and alternative.joins_previous and index > 0:

@@ -116,20 +116,20 @@ def _offered(text: str, *others: str) -> set[tuple[str, str]]:
 
 
 def test_letters_a_hypothesis_writes_as_one_word_take_the_space_between_the_slots_with_them():
-    # The text split one word of the hypotheses somewhere else: what they bring keeps their word whole.
-    assert _offered("그 순간 좀 이미 가슴을 채웠다", "그 순간 힘이 가슴을 채웠다") == {("좀 ", "힘"), ("이미", "이"), (" ", "")}
+    # The text split one word of the hypothesis: what it brings keeps its word whole, and the join alone is
+    # offered too.
+    assert _offered("오늘 훼 의를 시작합니다", "오늘 회의를 시작합니다") == {("훼 ", "회"), (" ", "")}
     # Where the text's first piece is already right, the second piece takes the space before it.
-    assert _offered("먼저 갓난아이 얘기 보였다", "먼저 갓난아이에게 보였다") == {(" 얘기", "에게"), (" ", "")}
-    # Words the hypotheses space as the text does take nothing beside them.
-    assert _offered("먼저 가난이 얘기 보였다", "먼저 갓난아이 에게 보였다") == {("가난이", "갓난아이"), ("얘기", "에게")}
+    assert _offered("오늘 회 이를 시작합니다", "오늘 회의를 시작합니다") == {(" 이를", "의를"), (" ", "")}
+    # Words the hypothesis spaces as the text does take nothing beside them.
+    assert _offered("오늘 훼 이를 시작합니다", "오늘 회 의를 시작합니다") == {("훼", "회"), ("이를", "의를")}
 
 
 @pytest.mark.parametrize("text, others, expected", [
-    ("아이가 먼저 말하기 전에는 가난이 얘기 보이지 않았다",
-     ("아이가 먼저 말하기 전에는 갓난아이에게 보이지 않았다", "아이가 먼저 말하기 전엔 갓난아이에게 보이지 않았다"),
-     "아이가 먼저 말하기 전에는 갓난아이에게 보이지 않았다."),
-    ("그는 나에게 햇빛이고 공기 왔어요", ("그는 나에게 햇빛이고 공기였어요", "그는 내게 햇빛이고 공기였어요"),
-     "그는 나에게 햇빛이고 공기였어요."),
+    ("우리는 내일 아침 회 이를 다시 열기로 했다",
+     ("우리는 내일 아침 회의를 다시 열기로 했다", "우리는 내일 아침에 회의를 다시 열기로 했다"),
+     "우리는 내일 아침 회의를 다시 열기로 했다."),
+    ("그건 정말 좋은 생각 였어요", ("그건 정말 좋은 생각이었어요", "그건 참 좋은 생각이었어요"), "그건 정말 좋은 생각이었어요."),
 ])
 def test_no_particle_or_ending_is_left_standing_alone_by_the_hypotheses_letters(pipeline, text, others, expected):
     [result] = pipeline.correct([_hypotheses(text, *others)], TermLists())
@@ -137,11 +137,11 @@ def test_no_particle_or_ending_is_left_standing_alone_by_the_hypotheses_letters(
 
 
 def test_a_join_the_hypotheses_bring_is_weighed_apart_from_their_letters(pipeline):
-    # The other recogniser writes the two pieces as one word but spells them by ear: the join is taken, the
+    # The other recogniser writes the two pieces as one word but spells it otherwise: the join is taken, the
     # spelling is not (the language model would credit the spelling with what the join is worth).
-    [result] = pipeline.correct([_hypotheses("화면 오 른쪽을 위아래로 드래그해 보세요",
-                                             "화면 오른쪼글 위아래로 드래그해 보세요")], TermLists())
-    assert result.corrected == "화면 오른쪽을 위아래로 드래그해 보세요."
+    [result] = pipeline.correct([_hypotheses("회의 자료는 메 일로 보내 주세요", "회의 자료는 매일로 보내 주세요")],
+                                TermLists())
+    assert result.corrected == "회의 자료는 메일로 보내 주세요."
 
 
 def _dropped(text: str, *others: str) -> list[str]:
