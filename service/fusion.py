@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 from rapidfuzz.distance import Levenshtein
@@ -184,9 +184,9 @@ def build_network(first: Hypothesis, hypotheses: Sequence[Hypothesis], centralit
     tallies: list[dict[str, float]] = [defaultdict(float) for _ in words]
     joined = [0.0] * len(words)
     choices: list[tuple[str, ...]] = []
-    # Per slot and letters: the heaviest hypothesis's weight, its spelling, and whether it joins them to the
-    # next / previous slot's letters in one word.
-    spellings: list[dict[str, tuple[float, str, bool, bool]]] = [{} for _ in words]
+    # Per slot and letters: the heaviest hypothesis's weight, and the alternative as it writes them (its share
+    # is filled in once every hypothesis has voted).
+    spellings: list[dict[str, tuple[float, Alternative]]] = [{} for _ in words]
     for (word, letters), tally in zip(words, tallies):
         tally[letters] += weights[0]
     for hypothesis, weight in zip(voters, weights[1:]):
@@ -201,8 +201,8 @@ def build_network(first: Hypothesis, hypotheses: Sequence[Hypothesis], centralit
                 said_per_slot[i] = words[i][1]
         # Between two slots that both carry letters, whether the hypothesis has no space there: one word of
         # its own that the text split.
-        within_word = [0 < i < len(words) and heard[i - 1] and heard[i] and said_per_slot[i - 1] != ""
-                       and said_per_slot[i] != "" and mapping[bounds[i][0]] not in other.word_starts
+        within_word = [0 < i < len(words) and heard[i - 1] and heard[i] and bool(said_per_slot[i - 1])
+                       and bool(said_per_slot[i]) and mapping[bounds[i][0]] not in other.word_starts
                        for i in range(len(words) + 1)]
         for i, (begin, end) in enumerate(bounds):
             if not heard[i]:
@@ -221,18 +221,16 @@ def build_network(first: Hypothesis, hypotheses: Sequence[Hypothesis], centralit
                 joins_previous = within_word[i] and said_per_slot[i - 1] == words[i - 1][1]
                 best = spellings[i].get(said)
                 if best is None or weight > best[0]:
-                    spellings[i][said] = (weight, raw if last else raw.strip(NON_WORD_MARKS + " "),
-                                          within_word[i + 1], joins_previous)
+                    spelling = raw if last else raw.strip(NON_WORD_MARKS + " ")
+                    spellings[i][said] = (weight, Alternative(spelling, 0.0, within_word[i + 1], joins_previous))
         choices.append(tuple(said_per_slot))
     slots = []
     for (word, letters), tally, spelled, joined_share in zip(words, tallies, spellings, joined):
         others = sorted(((said, share) for said, share in tally.items() if said != letters),
                         key=lambda item: (-item[1], item[0]))
-        alternatives = []
-        for said, share in others:
-            _, spelling, joins_next, joins_previous = spelled[said] if said else (0.0, "", False, False)
-            alternatives.append(Alternative(spelling, share, joins_next, joins_previous))
-        slots.append(Slot(word.start, word.end, tally[letters], tuple(alternatives), joined_share))
+        alternatives = tuple(replace(spelled[said][1], share=share) if said else Alternative("", share)
+                             for said, share in others)
+        slots.append(Slot(word.start, word.end, tally[letters], alternatives, joined_share))
     return ConfusionNetwork(text, tuple(slots), tuple(choices), beliefs_sent([first] + voters))
 
 
@@ -356,8 +354,8 @@ def fusion_bundles(network: ConfusionNetwork, edits: list[SpanEdit]) -> list[tup
     ends = [slot.end for slot in network.slots]
     by_slot_content: dict[tuple[int, str], int] = {}
     for i, edit in enumerate(edits):
-        letters_changed = content(edit.after) or content(network.text[edit.start:edit.end])
-        if letters_changed and (edit.source == "nbest" or edit.facts.votes_for):
+        carries_letters = content(edit.after) or content(network.text[edit.start:edit.end])
+        if carries_letters and (edit.source == "nbest" or edit.facts.votes_for):
             # The slot an edit stands in: the first that ends after it starts (an edit that takes the space
             # before its slot starts where the slot before ends). A join alone is no slot's alternative.
             by_slot_content.setdefault((bisect_right(ends, edit.start), content(edit.after)), i)

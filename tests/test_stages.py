@@ -3,19 +3,22 @@ from __future__ import annotations
 
 import pytest
 
+from config import ScoreWeights
+from service.candidates import CandidateSet
 from service.repairs import (agreement_repairs, ending_apart_repairs, past_heard_as_iss_repairs,
                              said_alike_particle_repairs, single_nasal_repairs, spelling_repairs,
                              split_ending_repairs, spoken_form_repairs)
 from service.evidence import char_confidences
 from service.guard import guard
-from service.kiwi_lm import KiwiToolkit
+from service.kiwi_lm import Analysis, KiwiToolkit
 from service.particles import agree
 from service.phonology import pronounce, sound_distance
 from service.postprocess import drop_decoder_repeats, postprocess
+from service.rerank import RerankItem, rerank
 from service.spelling import compose_loose_jamo
 from service.suspects import find_suspect_spans
 from service.terms import WEAK_H_COST, TermIndex, find_terms, said_variants
-from service.types import SegmentInput, WordEvidence
+from service.types import SegmentInput, SpanEdit, WordEvidence
 
 
 @pytest.fixture(scope="module")
@@ -355,12 +358,6 @@ def test_postprocess_fixes_whitespace_and_adds_one_final_mark():
 
 
 def test_an_edit_that_alone_falls_a_margin_below_the_text_is_not_weighed_again():
-    from config import ScoreWeights
-    from service.candidates import CandidateSet
-    from service.kiwi_lm import Analysis
-    from service.rerank import RerankItem, rerank
-    from service.types import SpanEdit
-
     read: list[str] = []
 
     def analyze(texts: list[str]) -> list[Analysis]:
