@@ -35,13 +35,16 @@ def segment_status(original: str, corrected: str) -> SegmentStatus:
     return "corrected"
 
 
-def _source_for(before: str, after: str, start: int, end: int, made: Sequence[tuple[int, int, EditSource]],
-                refine_source: EditSource) -> EditSource:
+def _source_for(before: str, after: str, start: int, end: int,
+                made: Sequence[tuple[int, int, EditSource, bool]], refine_source: EditSource) -> EditSource:
     if not before.strip() and not after.strip():
-        return "spacing"
+        # Spaces alone: the span edit that changed only these spaces (a join the hypotheses brought), else the
+        # refine stage's spacing.
+        return next((source for s, e, source, spaces_only in made if spaces_only and s < end and e > start),
+                    "spacing")
     if not strip_punctuation(before) and not strip_punctuation(after):
         return "punctuation"
-    overlaps = [(min(end, e) - max(start, s), source) for s, e, source in made
+    overlaps = [(min(end, e) - max(start, s), source) for s, e, source, _ in made
                 if s < end and e > start or s == e == start]
     if overlaps:
         return max(overlaps, key=lambda o: o[0])[1]
@@ -60,7 +63,8 @@ def diff_edits(original: str, corrected: str, text: str = "", chosen: Sequence[S
     if original == corrected:
         return []
     mapping = _offset_map(text or original, original)
-    made = [(mapping[e.start], mapping[e.end], e.source) for e in chosen]
+    made = [(mapping[e.start], mapping[e.end], e.source, not original[mapping[e.start]:mapping[e.end]].strip()
+             and e.start < e.end and not e.after.strip()) for e in chosen]
     edits = []
     score = round(score, 3)
     for region in changed_regions(original, corrected):

@@ -142,6 +142,10 @@ def test_a_join_the_hypotheses_bring_is_weighed_apart_from_their_letters(pipelin
     [result] = pipeline.correct([_hypotheses("회의 자료는 메 일로 보내 주세요", "회의 자료는 매일로 보내 주세요")],
                                 TermLists())
     assert result.corrected == "회의 자료는 메일로 보내 주세요."
+    # The join is the hypotheses' doing, and the edit says so; spaces the refine stage adds are its own.
+    assert [(e.before, e.after, e.source) for e in result.edits if e.source != "punctuation"] == [(" ", "", "nbest")]
+    [spaced] = pipeline.correct([SegmentInput("s", "지금부터회의를시작하겠습니다")], TermLists())
+    assert {e.source for e in spaced.edits if e.after == " "} == {"spacing"}
 
 
 def _dropped(text: str, *others: str) -> list[str]:
