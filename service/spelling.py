@@ -19,13 +19,12 @@ _VOWEL_CONFUSIONS = (
     ("ㅙ", "ㅞ"), ("ㅞ", "ㅚ"), ("ㅞ", "ㅙ"), ("ㅢ", "ㅣ"), ("ㅢ", "ㅡ"), ("ㅢ", "ㅔ"),
 )
 # Vowels close in the mouth that a recogniser mishears for one another (ㅓ/ㅗ, ㅡ/ㅜ, ㅕ/ㅛ).
-_NEAR_VOWELS = (("ㅓ", "ㅗ"), ("ㅗ", "ㅓ"), ("ㅡ", "ㅜ"), ("ㅜ", "ㅡ"), ("ㅕ", "ㅛ"), ("ㅛ", "ㅕ"))
+_NEAR_VOWELS = (("ㅓ", "ㅗ"), ("ㅡ", "ㅜ"), ("ㅕ", "ㅛ"))  # each read both ways
 # ㅓ lies between ㅗ and ㅏ and drifts to ㅏ when it is said quickly (저는 heard 자는), and its glide is lost or
 # heard where there is none (무역 heard 무억, 지었다 heard 지였다); the rounded ㅗ and ㅜ differ in height alone
 # (다소 heard 다수), and so do the front ㅔ and ㅣ (시장에 heard 시장이, 그렇게 heard 그렇기). Wider steps than the
 # near vowels, so dearer typos: Kiwi takes them only where the sentence wants them more.
-_OPEN_VOWELS = (("ㅓ", "ㅏ"), ("ㅏ", "ㅓ"), ("ㅓ", "ㅕ"), ("ㅕ", "ㅓ"), ("ㅗ", "ㅜ"), ("ㅜ", "ㅗ"), ("ㅔ", "ㅣ"),
-                ("ㅣ", "ㅔ"))
+_OPEN_VOWELS = (("ㅓ", "ㅏ"), ("ㅓ", "ㅕ"), ("ㅗ", "ㅜ"), ("ㅔ", "ㅣ"))  # each read both ways
 # Tensing happens after more than stops in speech (할 수 → 할 쑤, 작성 → 작썽): lax onsets heard tense. A
 # recogniser also loses the tension that was said (나쁜 heard 나븐, 일찍 heard 일직), so each pair is a
 # confusion both ways.
@@ -79,8 +78,8 @@ def mishearing_definitions(cost: float = 1.5, open_cost: float = 2.0) -> list[Ty
     final ㄴ/ㅇ before a consonant at `cost`; the wider vowel steps and a weak ㅎ heard as none at `open_cost`."""
     # A final consonant is written with the syllable after it: Kiwi 0.24.1 crashes on some texts given bare
     # final consonants as typos (as `spelled_by_ear_definitions` notes).
-    return ([TypoDefinition([spelled], [heard], cost) for spelled, heard in _NEAR_VOWELS]
-            + [TypoDefinition([spelled], [heard], open_cost) for spelled, heard in _OPEN_VOWELS]
+    return ([TypoDefinition([a], [b], cost) for a, b in _both_ways(_NEAR_VOWELS)]
+            + [TypoDefinition([a], [b], open_cost) for a, b in _both_ways(_OPEN_VOWELS)]
             + [TypoDefinition([a], [b], cost, "any") for a, b in _both_ways(_TENSED_ONSETS)]
             + [TypoDefinition([TAIL[a] + compose(onset, vowel)], [TAIL[b] + compose(onset, vowel)], cost)
                for a, b in _both_ways(_NASAL_CODAS) for onset in ONSETS if onset != "ㅇ" for vowel in VOWELS]
