@@ -161,6 +161,21 @@ class _Search:
         features.update(term_own=term_own, creates_unknown=float(unknowns))
         return features
 
+    def swaps(self) -> list[tuple[int, ...]]:
+        """The chosen edits with those an untaken edit overlaps given up for it: an edit a bundle brought
+        in with the others can stand on a span that a better-founded edit of its own wants."""
+        if not self.chosen:
+            return []
+        edits = self.item.proposals.edits
+        out = []
+        for index, edit in enumerate(edits):
+            if index in self.chosen or index in self.hopeless:
+                continue
+            overlapped = {c for c in self.chosen if not (edit.end <= edits[c].start or edit.start >= edits[c].end)}
+            if overlapped and self.evidences[index] > sum(self.evidences[c] for c in overlapped):
+                out.append(tuple(sorted(set(self.chosen) - overlapped | {index})))
+        return out
+
     def compatible(self, index: int, chosen: tuple[int, ...]) -> bool:
         edit = self.item.proposals.edits[index]
         return index not in chosen and all(edit.end <= other.start or edit.start >= other.end
@@ -195,7 +210,8 @@ def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Anal
             bundles = [b for b in search.item.proposals.bundles if not search.chosen] if round_number == 0 else []
             # An edit taken with a bundle may be dropped again (a hypothesis is right in most places, not all).
             dropped = [tuple(c for c in search.chosen if c != i) for i in search.chosen] if len(search.chosen) > 1 else []
-            options.append(list(dict.fromkeys(singles + [tuple(sorted(b)) for b in bundles] + dropped)))
+            options.append(list(dict.fromkeys(singles + [tuple(sorted(b)) for b in bundles] + dropped
+                                              + search.swaps())))
         if not any(options):
             break
         language = _language(searches, options, analyze, scorers, weights)
@@ -211,7 +227,7 @@ def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Anal
                                             if len(choice) == 1 and total < search.baseline - margin)
             best = max(range(len(choices)), key=lambda k: totals[k])
             needed = margin if not search.chosen or step_margin is None else step_margin
-            if len(choices[best]) < len(search.chosen):
+            if set(choices[best]) < set(search.chosen):
                 needed = 0.0  # dropping an edit needs only to help
             if totals[best] - search.score >= needed and totals[best] > search.score:
                 search.chosen, search.score = choices[best], totals[best]

@@ -18,7 +18,7 @@ from service.rerank import RerankItem, rerank
 from service.spelling import compose_loose_jamo
 from service.suspects import find_suspect_spans
 from service.terms import WEAK_H_COST, TermIndex, find_terms, said_variants
-from service.types import SegmentInput, SpanEdit, WordEvidence
+from service.types import EditFacts, SegmentInput, SpanEdit, WordEvidence
 
 
 @pytest.fixture(scope="module")
@@ -371,3 +371,23 @@ def test_an_edit_that_alone_falls_a_margin_below_the_text_is_not_weighed_again()
     assert outcome.text == "좋은 말 좋은 말"
     # The edit that alone cost far more than the margin was read in the first round, never beside the others.
     assert sum("나쁜" in t for t in read) == 1
+
+
+def test_an_edit_a_bundle_brought_gives_its_span_up_to_a_better_founded_edit():
+    weak = EditFacts(1)  # a respelling Kiwi's typo reading brought, and nothing else speaks for
+    term = EditFacts(1, term_distance=1.0, term_sounds=6, term_chars=2, sound_distance=1.0)
+
+    def correct(overlapping: SpanEdit, liking: float) -> str:
+        def analyze(texts: list[str]) -> list[Analysis]:
+            return [Analysis((), 20.0 * t.split().count("이") + liking * t.split().count("좋은")) for t in texts]
+
+        edits = [SpanEdit(0, 1, "이", "spelling", weak), SpanEdit(4, 5, "이", "spelling", weak), overlapping]
+        [outcome] = rerank([RerankItem("그 말 저 말", CandidateSet(edits, bundles=[(0, 1)]))], analyze, [],
+                           ScoreWeights(), margin=10.0, rounds=4, step_margin=10.0)
+        return outcome.text
+
+    # The bundle scores best at first; the hotword then takes the first word from it and keeps the second.
+    assert correct(SpanEdit(0, 1, "좋은", "hotword", term), liking=15.0) == "좋은 말 이 말"
+    # An edit no better founded than the one it would displace does not break the bundle up, even where the
+    # language model alone would have it.
+    assert correct(SpanEdit(0, 1, "좋은", "spelling", weak), liking=35.0) == "이 말 이 말"
