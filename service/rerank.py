@@ -132,6 +132,7 @@ class _Search:
     original: PlacedMorphemes | None = None  # Kiwi's reading of the original text, looked up by place
     open: bool = True
     hopeless: frozenset[int] = frozenset()  # edits that alone fell a whole margin below the text as it was
+    bundled: frozenset[int] = frozenset()  # chosen edits that came in with a bundle, not on their own score
 
     def text_of(self, indexes: tuple[int, ...]) -> str:
         return apply_edits(self.item.text, [self.item.proposals.edits[i] for i in indexes])
@@ -162,9 +163,10 @@ class _Search:
         return features
 
     def swaps(self) -> list[tuple[int, ...]]:
-        """The chosen edits with those an untaken edit overlaps given up for it: an edit a bundle brought
-        in with the others can stand on a span that a better-founded edit of its own wants."""
-        if not self.chosen:
+        """The chosen edits with those a bundle brought in given up for an untaken edit that overlaps them
+        and has more evidence than they have together: a bundle is taken for what it gets right as a whole,
+        and one of its edits may stand on a span that a better-founded edit of its own wants."""
+        if not self.bundled:
             return []
         edits = self.item.proposals.edits
         out = []
@@ -172,7 +174,8 @@ class _Search:
             if index in self.chosen or index in self.hopeless:
                 continue
             overlapped = {c for c in self.chosen if not (edit.end <= edits[c].start or edit.start >= edits[c].end)}
-            if overlapped and self.evidences[index] > sum(self.evidences[c] for c in overlapped):
+            if overlapped and overlapped <= self.bundled \
+                    and self.evidences[index] > sum(self.evidences[c] for c in overlapped):
                 out.append(tuple(sorted(set(self.chosen) - overlapped | {index})))
         return out
 
@@ -230,7 +233,10 @@ def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Anal
             if set(choices[best]) < set(search.chosen):
                 needed = 0.0  # dropping an edit needs only to help
             if totals[best] - search.score >= needed and totals[best] > search.score:
+                if not search.chosen and len(choices[best]) > 1:
+                    search.bundled = frozenset(choices[best])
                 search.chosen, search.score = choices[best], totals[best]
+                search.bundled &= frozenset(search.chosen)
             else:
                 search.open = False
     outcomes = []
