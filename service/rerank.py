@@ -13,7 +13,9 @@ The search is greedy and batched: first every single edit and every bundle (a wh
 consensus) is scored; the best is taken if it clears the margin; then, round by round, one more edit that
 does not overlap the chosen ones, while one clears the step margin (a sentence spelled by ear has several
 small repairs, each worth less than the first decision to change the sentence at all). An edit that alone
-scored a whole margin below the text is not weighed again.
+scored a whole margin below the text is not weighed again. Once a bundle is taken, each round also weighs
+dropping one of its edits, and giving those an untaken edit overlaps up for it where it has more evidence than
+they have together.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from config import ScoreWeights
 from service.candidates import CandidateSet
 from service.fusion import MAJORITY
 from service.kiwi_lm import Analysis, PlacedMorphemes
-from service.text_spans import apply_edits, apply_edits_placed
+from service.text_spans import apply_edits, apply_edits_placed, overlap
 from service.types import EditFacts, EditSource, SpanEdit
 
 TERM_SOURCES = ("hotword", "lexicon")
@@ -173,7 +175,7 @@ class _Search:
         for index, edit in enumerate(edits):
             if index in self.chosen or index in self.hopeless:
                 continue
-            overlapped = {c for c in self.chosen if not (edit.end <= edits[c].start or edit.start >= edits[c].end)}
+            overlapped = {c for c in self.chosen if overlap(edit, edits[c])}
             if overlapped and overlapped <= self.bundled \
                     and self.evidences[index] > sum(self.evidences[c] for c in overlapped):
                 out.append(tuple(sorted(set(self.chosen) - overlapped | {index})))
@@ -181,8 +183,7 @@ class _Search:
 
     def compatible(self, index: int, chosen: tuple[int, ...]) -> bool:
         edit = self.item.proposals.edits[index]
-        return index not in chosen and all(edit.end <= other.start or edit.start >= other.end
-                                           for other in (self.item.proposals.edits[c] for c in chosen))
+        return index not in chosen and not any(overlap(edit, self.item.proposals.edits[c]) for c in chosen)
 
 
 def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Analysis]],

@@ -27,6 +27,11 @@ class Replacement(Protocol):
     after: str
 
 
+def overlap(a: Replacement, b: Replacement) -> bool:
+    """Whether two edits' spans share a character."""
+    return a.start < b.end and b.start < a.end
+
+
 def apply_edits(text: str, edits: Iterable[Replacement]) -> str:
     """`text` with each edit's span replaced by its `after`, left to right; an edit that overlaps one already
     applied is skipped."""
