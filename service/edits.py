@@ -6,6 +6,7 @@ the refine stage's: spacing, punctuation, or the neural refiner.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 from rapidfuzz.distance import Levenshtein
@@ -35,17 +36,26 @@ def segment_status(original: str, corrected: str) -> SegmentStatus:
     return "corrected"
 
 
-def _source_for(before: str, after: str, start: int, end: int,
-                made: Sequence[tuple[int, int, EditSource, bool]], refine_source: EditSource) -> EditSource:
+@dataclass(frozen=True)
+class _Made:
+    """A span edit the reranker chose, in the original's offsets; `spaces_only`: it changed nothing but the
+    spaces there (a join the hypotheses brought)."""
+
+    start: int
+    end: int
+    source: EditSource
+    spaces_only: bool
+
+
+def _source_for(before: str, after: str, start: int, end: int, made: Sequence[_Made],
+                refine_source: EditSource) -> EditSource:
     if not before.strip() and not after.strip():
-        # Spaces alone: the span edit that changed only these spaces (a join the hypotheses brought), else the
-        # refine stage's spacing.
-        return next((source for s, e, source, spaces_only in made if spaces_only and s < end and e > start),
-                    "spacing")
+        # Spaces alone: the span edit that changed only these spaces, else the refine stage's spacing.
+        return next((m.source for m in made if m.spaces_only and m.start < end and m.end > start), "spacing")
     if not strip_punctuation(before) and not strip_punctuation(after):
         return "punctuation"
-    overlaps = [(min(end, e) - max(start, s), source) for s, e, source, _ in made
-                if s < end and e > start or s == e == start]
+    overlaps = [(min(end, m.end) - max(start, m.start), m.source) for m in made
+                if m.start < end and m.end > start or m.start == m.end == start]
     if overlaps:
         return max(overlaps, key=lambda o: o[0])[1]
     if compact(before) == compact(after):
@@ -63,8 +73,8 @@ def diff_edits(original: str, corrected: str, text: str = "", chosen: Sequence[S
     if original == corrected:
         return []
     mapping = _offset_map(text or original, original)
-    made = [(mapping[e.start], mapping[e.end], e.source, not original[mapping[e.start]:mapping[e.end]].strip()
-             and e.start < e.end and not e.after.strip()) for e in chosen]
+    made = [_Made(mapping[e.start], mapping[e.end], e.source, not original[mapping[e.start]:mapping[e.end]].strip()
+                  and e.start < e.end and not e.after.strip()) for e in chosen]
     edits = []
     score = round(score, 3)
     for region in changed_regions(original, corrected):
