@@ -109,10 +109,14 @@ def test_a_sentence_one_hypothesis_adds_alone_is_not_taken(pipeline):
     assert result.corrected == text
 
 
-def _offered(text: str, *others: str) -> set[tuple[str, str]]:
-    """Every n-best edit the network offers: what of the text it replaces, and with what."""
+def _network_edits(text: str, *others: str) -> list[tuple[str, str]]:
+    """Every n-best edit the network of these hypotheses offers: what of the text it replaces, and with what."""
     network = build_network(Hypothesis(text, 1), [Hypothesis(t, i + 2) for i, t in enumerate(others)])
-    return {(text[start:end], after) for slot in fusion_edits(network) for start, end, after, _ in slot}
+    return [(text[start:end], after) for slot in fusion_edits(network) for start, end, after, _ in slot]
+
+
+def _offered(text: str, *others: str) -> set[tuple[str, str]]:
+    return set(_network_edits(text, *others))
 
 
 def test_letters_a_hypothesis_writes_as_one_word_take_the_space_between_the_slots_with_them():
@@ -150,9 +154,7 @@ def test_a_join_the_hypotheses_bring_is_weighed_apart_from_their_letters(pipelin
 
 def _dropped(text: str, *others: str) -> list[str]:
     """The text's words the network offers to drop (an alternative with nothing in their place)."""
-    network = build_network(Hypothesis(text, 1), [Hypothesis(t, i + 2) for i, t in enumerate(others)])
-    return [text[start:end] for slot in fusion_edits(network) for start, end, after, _ in slot
-            if not after and text[start:end].strip()]
+    return [replaced for replaced, after in _network_edits(text, *others) if not after and replaced.strip()]
 
 
 def test_a_word_is_dropped_only_where_most_of_the_belief_heard_nothing():
