@@ -291,6 +291,15 @@ def test_a_non_word_is_repaired_even_when_the_recogniser_was_sure(pipeline, text
     assert all(e.source in ("spelling", "punctuation", "spacing") for e in result.edits)
 
 
+@pytest.mark.parametrize("text, repaired", [
+    ("회의 자료는 제 책상 위에 읻씀니다", "있습니다"),  # a Kiwi-read stem: 있슴니다 is no word either
+    ("새 노트북이 이써씀니다", "있었습니다"),          # a stem respelled as it sounds
+])
+def test_a_stem_respelled_takes_its_ending_spelled_by_ear_along(pipeline, text, repaired):
+    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
+    assert repaired in result.corrected
+
+
 def test_a_verb_after_a_noun_is_no_particle_to_make_agree(pipeline):
     text = "일정 가서 다시 확인할게요"
     [result] = pipeline.correct([_sure(text)], TermLists())
