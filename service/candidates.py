@@ -27,7 +27,7 @@ from service.repairs import (agreement_repairs, eojeol_windows, ending_apart_rep
                              sound_alike_repairs, spelling_repairs, split_ending_repairs, spoken_form_repairs)
 from service.terms import TermIndex, find_terms
 from service.text import scripts
-from service.types import EditFacts, EditSource, Hypothesis, SpanEdit, SuspectSpan
+from service.types import EditFacts, EditSource, Hypothesis, Offer, SpanEdit, SuspectSpan
 
 REPLACEMENT_CHARACTER = "\ufffd"
 # Segments whose Kiwi work is batched together between two looks at the clock, in characters.
@@ -243,7 +243,12 @@ class _ProposalPool:
                 return None
             self.edits[key] = SpanEdit(start, end, after, source, facts)
             return key
-        self.edits[key] = offered_again(known, source, source_facts)
+        again = offered_again(known, source, source_facts)
+        if all(offer.source != source for offer in known.offers()):
+            # Kept apart too: pooled with an n-best alternative's votes, a spelling repair's own evidence is lost.
+            own = Offer(source, self.facts(start, end, after, **source_facts))
+            again = replace(again, other_offers=known.other_offers + (own,))
+        self.edits[key] = again
         return key
 
     def add_all(self, edits: list[tuple[int, int, str, dict]]) -> None:

@@ -122,6 +122,14 @@ def evidence(source: EditSource, facts: EditFacts, weights: ScoreWeights) -> flo
     return sum(getattr(weights, name) * value for name, value in edit_features(source, facts).items())
 
 
+def edit_evidence(edit: SpanEdit, weights: ScoreWeights) -> float:
+    """The evidence of the best-founded view of an edit: pooled, or as one of the sources that proposed it
+    saw it alone. Two sources that agree are no weaker than either: where an n-best alternative the other
+    hypotheses outvote is also Kiwi's repair of a word spelled by ear (어떠케 → 어떻게), the pooled facts would
+    let the votes against it silence the repair, which is as well founded as when Kiwi offers it alone."""
+    return max(evidence(offer.source, offer.facts, weights) for offer in edit.offers())
+
+
 @dataclass
 class _Search:
     """One segment's greedy search state."""
@@ -192,7 +200,7 @@ def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Anal
            still_in_time: Callable[[], bool] = lambda: True) -> list[RerankOutcome]:
     """Choose each item's edits (batched: one language-model call per round for all items). Out of time,
     the search stops after the round it is in: what it chose so far stands."""
-    searches = [_Search(item, [evidence(e.source, e.facts, weights) for e in item.proposals.edits])
+    searches = [_Search(item, [edit_evidence(e, weights) for e in item.proposals.edits])
                 for item in items]
     readings = analyze([s.item.text for s in searches])
     for search, reading in zip(searches, readings):

@@ -81,15 +81,29 @@ class EditFacts:
 
 
 @dataclass(frozen=True)
+class Offer:
+    """One source's proposal of an edit, with the facts that source alone gives it."""
+
+    source: EditSource
+    facts: EditFacts
+
+
+@dataclass(frozen=True)
 class SpanEdit:
     """Replace text[start:end] with `after`; `source` says which evidence proposed it, `facts` what speaks for
-    and against it."""
+    and against it (pooled from every source that proposed it), `other_offers` the other sources that proposed
+    it, each with the facts it alone gives."""
 
     start: int
     end: int
     after: str
     source: EditSource
     facts: EditFacts = EditFacts(0)
+    other_offers: tuple[Offer, ...] = ()
+
+    def offers(self) -> tuple[Offer, ...]:
+        """The edit as each source that proposed it sees it, the pooled view first."""
+        return (Offer(self.source, self.facts),) + self.other_offers
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from service.fusion import build_network, fusion_edits, fusion_voters, hypothesi
 from service.pipeline import CorrectionPipeline
 from service.candidates import offered_again
 from service.resources import load_resources
-from service.rerank import edit_features
-from service.types import EditFacts, Hypothesis, SegmentInput, SpanEdit, TermLists, WordEvidence
+from service.rerank import edit_evidence, edit_features, evidence
+from service.types import EditFacts, Hypothesis, Offer, SegmentInput, SpanEdit, TermLists, WordEvidence
 
 
 @pytest.fixture(scope="module")
@@ -273,6 +273,27 @@ def test_a_term_an_alternative_also_offers_keeps_what_the_term_knows():
     assert again.source == "hotword" and again.facts.votes_for == 0.5
     assert again.facts.term_distance == 0.0
     assert edit_features(again.source, again.facts)["term_closeness"] == 1.0
+
+
+def test_an_edit_two_sources_offer_is_weighed_as_the_better_founded_of_them():
+    # Pooled, the votes against an outvoted alternative would drown the spelling repair it also is.
+    votes = EditFacts(2, votes_for=0.3, votes_against=0.7, pronounced=True)
+    repair = EditFacts(2, pronounced=True, typo_cost=1.0)
+    edit = SpanEdit(0, 3, "어떻게", "nbest", votes, other_offers=(Offer("spelling", repair),))
+    weights = load_settings({}).WEIGHTS
+    pooled, alone = evidence("nbest", votes, weights), evidence("spelling", repair, weights)
+    assert pooled < alone
+    assert edit_evidence(edit, weights) == alone
+    assert edit_evidence(SpanEdit(0, 3, "어떻게", "nbest", votes), weights) == pooled
+
+
+def test_a_repair_an_outvoted_alternative_also_offers_keeps_its_own_evidence(pipeline):
+    text = "프린터 설정 어떠케 바꿔"
+    assert "어떻게" in _corrected_alone(pipeline, text)
+    # The hypotheses disagree elsewhere too, and only one of three writes 어떻게.
+    segment = _hypotheses(text, "저기 " + text, "저기 프린터 설정 어떻게 바꿔")
+    [result] = pipeline.correct([segment], TermLists())
+    assert "어떻게" in result.corrected
 
 
 # --- non-words, with no help from n-best, terms or a low confidence ----------------------------------------
