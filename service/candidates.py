@@ -25,6 +25,7 @@ from service.phonology import sound_distance
 from service.repairs import (agreement_repairs, eojeol_windows, ending_apart_repairs, past_heard_as_iss_repairs,
                              rule_repairs, said_alike_particle_repairs, single_nasal_repairs,
                              sound_alike_repairs, spelling_repairs, split_ending_repairs, spoken_form_repairs)
+from service.spelling import respell_endings
 from service.terms import TermIndex, find_terms
 from service.text import scripts
 from service.types import EditFacts, EditSource, Hypothesis, Offer, SpanEdit, SuspectSpan
@@ -231,6 +232,9 @@ class _ProposalPool:
             **source_facts) -> tuple[int, int, str] | None:
         """Pool one edit; its key (None when it changes nothing or is no correction at all)."""
         text = self.facts.request.text
+        # Whatever proposes it, an edit writes no formal ending spelled by ear (기능임니다): a non-word is never
+        # right, and a stem respelled (읻씀니다 → 있슴니다) or a hypothesis's word can still end in one.
+        after = respell_endings(after)
         if text[start:end] == after or REPLACEMENT_CHARACTER in after:
             return None  # a recogniser's broken bytes are never an alternative
         key = (start, end, after)

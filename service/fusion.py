@@ -18,6 +18,7 @@ from typing import Sequence
 from rapidfuzz.distance import Levenshtein
 
 from service.phonology import sound_distance
+from service.spelling import respell_endings
 from service.text import NON_WORD_MARKS, compact, ends_sentence, marks_around, strip_punctuation
 from service.text_spans import Eojeol, eojeols
 from service.types import Hypothesis, SpanEdit
@@ -292,7 +293,11 @@ def fusion_voters(text: str, nbest: Sequence[Hypothesis], segment_confidence: fl
     kept: list[Hypothesis] = []
     seen = [text]
     for hypothesis in ranked:
-        candidate = hypothesis.text.strip()
+        if hypothesis.text.strip() == text:
+            continue
+        # Read with its formal endings as they are written (기능임니다 → 기능입니다): another recogniser that spells
+        # an ending by ear votes for the word, not for the non-word.
+        candidate = respell_endings(hypothesis.text.strip())
         if not candidate or candidate in seen:
             continue
         filler = is_filler(candidate, seen)

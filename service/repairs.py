@@ -92,9 +92,7 @@ def spelling_repairs(text: str, reading: Analysis, join) -> list[tuple[int, int,
                     for i, m in enumerate(inside[first:last + 1], first) if m.typo_cost or not _unwritten(m)]
         # Kiwi's join may space the morphemes apart; the respelling keeps the speaker's spacing (spacing is
         # the refine stage's business, and a split like 회의 을 is not a repair).
-        # A repair that still ends in the formal ending spelled by ear (읻씀니다 read 있슴니다) is no word
-        # either: the ending is respelled too.
-        rebuilt = respell_ending(compact(head + join(rejoined) + tail))
+        rebuilt = compact(head + join(rejoined) + tail)
         if rebuilt != word.text:
             repairs.append((word.start, word.end, rebuilt, sum(m.typo_cost for m in inside)))
     return repairs
@@ -136,9 +134,10 @@ def sound_alike_repairs(suspects: Sequence[Sequence[SuspectSpan]], kiwi: KiwiToo
             lead, trail = marks_around(span.text)
             core = span.text[len(lead):len(span.text) - len(trail)]
             asked.append((r, span.start, span.end, lead, trail, core))
-    # A respelling of the stem leaves an ending spelled by ear as it was (읻씀니다 → 있슴니다): it is respelled
-    # too, as `rule_repairs` respells it alone.
-    variants = [tuple(dict.fromkeys(respell_ending(v) for v in sound_alike_spellings(core, 24))) for *_, core in asked]
+    # Weighed with their formal endings as they are written: a respelled stem keeps an ending spelled by ear
+    # (읻씀니다 → 있슴니다), and Kiwi would judge the non-word.
+    variants = [tuple(dict.fromkeys(respell_ending(v) for v in sound_alike_spellings(core, 24)))
+                for *_, core in asked]
     texts = list(dict.fromkeys([core for *_, core in asked] + [v for vs in variants for v in vs]))
     readings = dict(zip(texts, kiwi.analyze(texts)))
     repairs: list[list[tuple[int, int, str]]] = [[] for _ in suspects]

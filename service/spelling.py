@@ -6,6 +6,7 @@ the text. Feeding it the sound changes of `service.phonology` in reverse (궁물
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from kiwipiepy import TypoDefinition, TypoTransformer, basic_typos_with_continual
@@ -107,6 +108,14 @@ def respell_ending(word: str) -> str:
         if said is not None and said.coda == "ㅁ":
             return core[:-3] + compose(said.onset, said.vowel, "ㅂ") + core[-2:] + word[len(core):]
     return word
+
+
+_EOJEOL = re.compile(r"\S+")
+
+
+def respell_endings(text: str) -> str:
+    """`respell_ending` on every eojeol of `text`, its spacing kept."""
+    return _EOJEOL.sub(lambda word: respell_ending(word.group()), text)
 
 
 def sound_change_typos(cost: float = 1.0) -> TypoTransformer:

@@ -215,6 +215,15 @@ def test_a_word_three_of_four_hypotheses_carry_beats_the_one_best(pipeline):
     assert [e.source for e in result.edits if e.before == "예상안을"] == ["nbest"]
 
 
+def test_hypotheses_that_spell_the_formal_ending_by_ear_vote_for_it_as_written(pipeline):
+    # Two of three alternatives write 시작하겠슴니다, one 시작하겠습니다: all three say the same word, and
+    # no vote writes the non-word (시작하겠읍니다, 시작하겠슴니다) into the subtitle.
+    segment = _hypotheses("오늘 회의를 시작하겠음니다", "오늘 회의를 시작하겠습니다", "오늘 회의를 시작하겠슴니다",
+                          "오늘 회의를 시작하겠슴니다")
+    [result] = pipeline.correct([segment], TermLists())
+    assert "시작하겠습니다" in result.corrected
+
+
 def test_a_filler_alternative_never_wins(pipeline):
     text = "지금부터 주간 회의를 시작합니다"
     segment = _hypotheses(text, "주간 지금부터 회의를 시작합니다", "지금부터 회의를 주간 시작합니다",
