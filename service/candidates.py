@@ -249,9 +249,11 @@ class _ProposalPool:
             return key
         again = offered_again(known, source, source_facts)
         if all(offer.source != source for offer in known.offers()):
-            # Kept apart too: pooled with an n-best alternative's votes, a spelling repair's own evidence is lost.
+            # Each source's own view is kept apart too (the first's as it was before any pooling): pooled with an
+            # n-best alternative's votes, a spelling repair's own evidence is lost.
+            views = known.other_offers or (Offer(known.source, known.facts),)
             own = Offer(source, self.facts(start, end, after, **source_facts))
-            again = replace(again, other_offers=known.other_offers + (own,))
+            again = replace(again, other_offers=views + (own,))
         self.edits[key] = again
         return key
 

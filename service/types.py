@@ -91,8 +91,8 @@ class Offer:
 @dataclass(frozen=True)
 class SpanEdit:
     """Replace text[start:end] with `after`; `source` says which evidence proposed it, `facts` what speaks for
-    and against it (pooled from every source that proposed it), `other_offers` the other sources that proposed
-    it, each with the facts it alone gives."""
+    and against it (pooled from every source that proposed it); where more than one did, `other_offers` holds
+    each source's own view of it, with the facts that source alone gives."""
 
     start: int
     end: int
@@ -102,7 +102,7 @@ class SpanEdit:
     other_offers: tuple[Offer, ...] = ()
 
     def offers(self) -> tuple[Offer, ...]:
-        """The edit as each source that proposed it sees it, the pooled view first."""
+        """The pooled view of the edit, then each source's own."""
         return (Offer(self.source, self.facts),) + self.other_offers
 
 
