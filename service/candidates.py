@@ -26,6 +26,7 @@ from service.repairs import (agreement_repairs, eojeol_windows, ending_apart_rep
                              rule_repairs, said_alike_particle_repairs, single_nasal_repairs,
                              sound_alike_repairs, spelling_repairs, split_ending_repairs, spoken_form_repairs)
 from service.spelling import respell_endings
+from service.suspects import is_nonword
 from service.terms import TermIndex, find_terms
 from service.text import scripts
 from service.types import EditFacts, EditSource, Hypothesis, Offer, SpanEdit, SuspectSpan
@@ -151,11 +152,15 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
             proposals.add(start, end, after, "spelling")
         # What these repair is a non-word by construction: a particle that disagrees with its noun, jamo
         # apart, an ending spelled by ear, a particle or ending spelled as speech says it (no written Korean).
-        for start, end, after in (agreement_repairs(request.text, request.analysis) + rule_repairs(request.text)
-                                  + split_ending_repairs(request.text, request.analysis)
-                                  + past_heard_as_iss_repairs(request.text, request.analysis, kiwi.join)
-                                  + spoken_form_repairs(request.text, request.analysis)):
-            proposals.add(start, end, after, "spelling", rule_repair=True, nonword=True)
+        by_rule = (agreement_repairs(request.text, request.analysis) + rule_repairs(request.text)
+                   + split_ending_repairs(request.text, request.analysis)
+                   + past_heard_as_iss_repairs(request.text, request.analysis, kiwi.join)
+                   + spoken_form_repairs(request.text, request.analysis))
+        # A repair by rule that leaves a non-word (읻씀니다 → 읻씁니다: the stem is still spelled by ear) is no
+        # repair of it: it is weighed as any respelling, and a whole one (있습니다) can win over it.
+        unrepaired = still_nonwords(kiwi, [after for *_, after in by_rule])
+        for start, end, after in by_rule:
+            proposals.add(start, end, after, "spelling", rule_repair=after not in unrepaired, nonword=True)
         # 의 and 에 are said alike: both readings are words, and the sentence chooses.
         for start, end, after in said_alike_particle_repairs(request.text, request.analysis):
             proposals.add(start, end, after, "spelling", particle_said_alike=True)
@@ -287,6 +292,12 @@ def offered_again(known: SpanEdit, source: EditSource, source_facts: dict) -> Sp
     merged["typo_cost"] = source_facts.get("typo_cost", 0.0) if known.facts.typo_cost else 0.0
     stronger = min(known.source, source, key=_SOURCE_PRIORITY.index)
     return replace(known, source=stronger, facts=replace(known.facts, **merged))
+
+
+def still_nonwords(kiwi: KiwiToolkit, texts: list[str]) -> set[str]:
+    """The texts Kiwi still reads as no Korean (one Kiwi call; none for no texts)."""
+    unique = list(dict.fromkeys(texts))
+    return {text for text, reading in zip(unique, kiwi.analyze(unique)) if is_nonword(list(reading.morphemes))}
 
 
 def common_words(kiwi: KiwiToolkit, terms: list[str]) -> set[str]:

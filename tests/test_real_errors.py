@@ -330,6 +330,14 @@ def test_a_stem_respelled_takes_its_ending_spelled_by_ear_along(pipeline, text, 
     assert repaired in result.corrected
 
 
+@pytest.mark.parametrize("text", ["여자친그랑 같이 기다리고 읻씀니다", "남자친그를 만나러 가고 읻씀니다"])
+def test_a_repair_by_rule_that_leaves_a_non_word_yields_to_a_whole_one(pipeline, text):
+    # The rule respells the ending alone (읻씁니다, the stem still spelled by ear); Kiwi's reading of the
+    # sentence, which also repairs the other word, holds it, and must not carry it in.
+    [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
+    assert "있습니다" in result.corrected and "읻" not in result.corrected
+
+
 def test_a_verb_after_a_noun_is_no_particle_to_make_agree(pipeline):
     text = "일정 가서 다시 확인할게요"
     [result] = pipeline.correct([_sure(text)], TermLists())
