@@ -226,8 +226,9 @@ def contested_confidences(confidences: Sequence[float | None],
 
 
 class _ProposalPool:
-    """Edits of one segment, one per (span, replacement): the first source to propose it keeps it, with the
-    facts of every source that proposed it merged (a term the n-best list also offers has both)."""
+    """Edits of one segment, one per (span, replacement): the strongest source that proposed it names it, with
+    the facts of every source that proposed it merged (a term the n-best list also offers has both), and each
+    source's own view kept beside them."""
 
     def __init__(self, facts: _FactFinder) -> None:
         self.facts = facts

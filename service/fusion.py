@@ -293,11 +293,12 @@ def fusion_voters(text: str, nbest: Sequence[Hypothesis], segment_confidence: fl
     kept: list[Hypothesis] = []
     seen = [text]
     for hypothesis in ranked:
-        if hypothesis.text.strip() == text:
+        written = hypothesis.text.strip()
+        if written == text:
             continue
         # Read with its formal endings as they are written (기능임니다 → 기능입니다): another recogniser that spells
         # an ending by ear votes for the word, not for the non-word.
-        candidate = respell_endings(hypothesis.text.strip())
+        candidate = respell_endings(written)
         if not candidate or candidate in seen:
             continue
         filler = is_filler(candidate, seen)

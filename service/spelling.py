@@ -6,13 +6,13 @@ the text. Feeding it the sound changes of `service.phonology` in reverse (궁물
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from kiwipiepy import TypoDefinition, TypoTransformer, basic_typos_with_continual
 
 from service.phonology import CODAS, ONSETS, TAIL, VOWELS, Syllable, compose, decompose, pronounce_syllables
 from service.text import NON_WORD_MARKS, is_loose_jamo
+from service.text_spans import EOJEOL
 
 # Vowel pairs the recogniser writes for one another (spelled → heard).
 _VOWEL_CONFUSIONS = (
@@ -110,12 +110,9 @@ def respell_ending(word: str) -> str:
     return word
 
 
-_EOJEOL = re.compile(r"\S+")
-
-
 def respell_endings(text: str) -> str:
     """`respell_ending` on every eojeol of `text`, its spacing kept."""
-    return _EOJEOL.sub(lambda word: respell_ending(word.group()), text)
+    return EOJEOL.sub(lambda word: respell_ending(word.group()), text)
 
 
 def sound_change_typos(cost: float = 1.0) -> TypoTransformer:

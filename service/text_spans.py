@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Protocol
 
-_EOJEOL = re.compile(r"\S+")
+EOJEOL = re.compile(r"\S+")  # an eojeol: a run of anything but whitespace
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,7 @@ class Eojeol:
 
 
 def eojeols(text: str) -> list[Eojeol]:
-    return [Eojeol(m.start(), m.end(), m.group()) for m in _EOJEOL.finditer(text)]
+    return [Eojeol(m.start(), m.end(), m.group()) for m in EOJEOL.finditer(text)]
 
 
 class Replacement(Protocol):
