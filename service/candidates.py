@@ -184,14 +184,25 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
 class _FactFinder:
     """The facts every edit of one segment shares the sources of: confidences, suspects, sounds."""
 
-    def __init__(self, request: CandidateRequest, confidences: Sequence[float | None]) -> None:
+    def __init__(self, request: CandidateRequest, contested: Sequence[float | None]) -> None:
         self.request = request
-        self.confidences = confidences
+        self.contested = contested
 
     def __call__(self, start: int, end: int, after: str, **source_facts) -> EditFacts:
+        """The facts of an edit, its letters as sure as the hypotheses leave them (`contested_confidences`)."""
+        return self._facts(self.contested, start, end, after, source_facts)
+
+    def as_source_sees(self, source: EditSource, start: int, end: int, after: str, **source_facts) -> EditFacts:
+        """The facts of an edit as one source alone knows them: only the n-best source hears the hypotheses
+        contest the letters; a spelling repair or a term knows the recogniser's own confidences."""
+        confidences = self.contested if source == "nbest" else self.request.confidences
+        return self._facts(confidences, start, end, after, source_facts)
+
+    def _facts(self, confidences: Sequence[float | None], start: int, end: int, after: str,
+               source_facts: dict) -> EditFacts:
         text = self.request.text
         before = text[start:end]
-        values = [c for c in self.confidences[start:end] if c is not None]
+        values = [c for c in confidences[start:end] if c is not None]
         overlapping = [s for s in self.request.suspects if s.start < max(end, start + 1) and s.end > start]
         distance = sound_distance(before, after)
         old, new = content(before), content(after)
@@ -233,6 +244,7 @@ class _ProposalPool:
     def __init__(self, facts: _FactFinder) -> None:
         self.facts = facts
         self.edits: dict[tuple[int, int, str], SpanEdit] = {}
+        self.first_offers: dict[tuple[int, int, str], dict] = {}  # what the first source to propose each said
 
     def add(self, start: int, end: int, after: str, source: EditSource,
             **source_facts) -> tuple[int, int, str] | None:
@@ -252,13 +264,15 @@ class _ProposalPool:
                 # a meeting term may bring one in.
                 return None
             self.edits[key] = SpanEdit(start, end, after, source, facts)
+            self.first_offers[key] = source_facts
             return key
         again = offered_again(known, source, source_facts)
         if all(offer.source != source for offer in known.offers()):
-            # Each source's own view is kept apart too (the first's as it was before any pooling): pooled with an
-            # n-best alternative's votes, a spelling repair's own evidence is lost.
-            views = known.other_offers or (Offer(known.source, known.facts),)
-            own = Offer(source, self.facts(start, end, after, **source_facts))
+            # Each source's own view is kept apart too, the first's among them: pooled with an n-best
+            # alternative's votes, a spelling repair's own evidence is lost.
+            views = known.other_offers or (Offer(known.source, self.facts.as_source_sees(
+                known.source, start, end, after, **self.first_offers[key])),)
+            own = Offer(source, self.facts.as_source_sees(source, start, end, after, **source_facts))
             again = replace(again, other_offers=views + (own,))
         self.edits[key] = again
         return key

@@ -296,12 +296,15 @@ def test_an_edit_two_sources_offer_is_weighed_as_the_better_founded_of_them():
     assert edit_evidence(SpanEdit(0, 3, "어떻게", "nbest", votes), weights) == pooled
 
 
-def test_a_repair_an_outvoted_alternative_also_offers_keeps_its_own_evidence(pipeline):
+@pytest.mark.parametrize("others", [
+    ("저기 프린터 설정 어떠케 바꿔", "저기 프린터 설정 어떻게 바꿔"),  # they disagree elsewhere too
+    ("프린터 설정 어떠케 바꿔", "프린터 설정 어떻게 바꿔"),  # the repair, as Kiwi alone sees it, is no less sure
+])
+def test_a_repair_an_outvoted_alternative_also_offers_keeps_its_own_evidence(pipeline, others):
     text = "프린터 설정 어떠케 바꿔"
     assert "어떻게" in _corrected_alone(pipeline, text)
-    # The hypotheses disagree elsewhere too, and only one of three writes 어떻게.
-    segment = _hypotheses(text, "저기 " + text, "저기 프린터 설정 어떻게 바꿔")
-    [result] = pipeline.correct([segment], TermLists())
+    # Only one of three hypotheses writes 어떻게: as an n-best edit it is outvoted.
+    [result] = pipeline.correct([_hypotheses(text, *others)], TermLists())
     assert "어떻게" in result.corrected
 
 
