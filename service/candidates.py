@@ -190,19 +190,8 @@ class _FactFinder:
 
     def __call__(self, start: int, end: int, after: str, **source_facts) -> EditFacts:
         """The facts of an edit, its letters as sure as the hypotheses leave them (`contested_confidences`)."""
-        return self._facts(self.contested, start, end, after, source_facts)
-
-    def as_source_sees(self, source: EditSource, start: int, end: int, after: str, **source_facts) -> EditFacts:
-        """The facts of an edit as one source alone knows them: only the n-best source hears the hypotheses
-        contest the letters; a spelling repair or a term knows the recogniser's own confidences."""
-        confidences = self.contested if source == "nbest" else self.request.confidences
-        return self._facts(confidences, start, end, after, source_facts)
-
-    def _facts(self, confidences: Sequence[float | None], start: int, end: int, after: str,
-               source_facts: dict) -> EditFacts:
         text = self.request.text
         before = text[start:end]
-        values = [c for c in confidences[start:end] if c is not None]
         overlapping = [s for s in self.request.suspects if s.start < max(end, start + 1) and s.end > start]
         distance = sound_distance(before, after)
         old, new = content(before), content(after)
@@ -211,13 +200,25 @@ class _FactFinder:
         return EditFacts(
             letters_changed=Levenshtein.distance(old, new),
             length_change=len(new) - len(old),
-            confidence=sum(values) / len(values) if values else None,
+            confidence=_mean_confidence(self.contested, start, end),
             pronounced=distance == 0.0,
             sound_distance=distance,
             # A word dropped is no change of script.
             script_change=bool(old and new) and scripts(old) != scripts(new),
             **facts,
         )
+
+    def as_source_sees(self, source: EditSource, facts: EditFacts, start: int, end: int) -> EditFacts:
+        """An edit's facts as one source alone knows them: only the n-best source hears the hypotheses contest
+        the letters; a spelling repair or a term knows the recogniser's own confidences."""
+        if source == "nbest":
+            return facts
+        return replace(facts, confidence=_mean_confidence(self.request.confidences, start, end))
+
+
+def _mean_confidence(confidences: Sequence[float | None], start: int, end: int) -> float | None:
+    values = [c for c in confidences[start:end] if c is not None]
+    return sum(values) / len(values) if values else None
 
 
 def contested_confidences(confidences: Sequence[float | None],
@@ -244,7 +245,6 @@ class _ProposalPool:
     def __init__(self, facts: _FactFinder) -> None:
         self.facts = facts
         self.edits: dict[tuple[int, int, str], SpanEdit] = {}
-        self.first_offers: dict[tuple[int, int, str], dict] = {}  # what the first source to propose each said
 
     def add(self, start: int, end: int, after: str, source: EditSource,
             **source_facts) -> tuple[int, int, str] | None:
@@ -264,15 +264,15 @@ class _ProposalPool:
                 # a meeting term may bring one in.
                 return None
             self.edits[key] = SpanEdit(start, end, after, source, facts)
-            self.first_offers[key] = source_facts
             return key
         again = offered_again(known, source, source_facts)
         if all(offer.source != source for offer in known.offers()):
-            # Each source's own view is kept apart too, the first's among them: pooled with an n-best
-            # alternative's votes, a spelling repair's own evidence is lost.
-            views = known.other_offers or (Offer(known.source, self.facts.as_source_sees(
-                known.source, start, end, after, **self.first_offers[key])),)
-            own = Offer(source, self.facts.as_source_sees(source, start, end, after, **source_facts))
+            # Each source's own view is kept apart too, the first's among them (its facts as yet unpooled):
+            # pooled with an n-best alternative's votes, a spelling repair's own evidence is lost.
+            views = known.other_offers or (Offer(known.source,
+                                                 self.facts.as_source_sees(known.source, known.facts, start, end)),)
+            own = Offer(source, self.facts.as_source_sees(source, self.facts(start, end, after, **source_facts),
+                                                          start, end))
             again = replace(again, other_offers=views + (own,))
         self.edits[key] = again
         return key
