@@ -117,8 +117,12 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
     window_readings = iter(kiwi.typo_readings([w.text for ws in windows for w in ws], top_n=1))
     respellings = iter(sound_alike_repairs([r.suspects for r in requests], kiwi, limits.respell_doubt,
                                            limits.respellings))
+    by_rule = [_repairs_by_rule(r, kiwi) for r in requests]
+    # A repair by rule that leaves a non-word (읻씀니다 → 읻씁니다: the stem is still spelled by ear) is no
+    # repair of it: it is weighed as any respelling, and a whole one (있습니다) can win over it.
+    unrepaired = still_nonwords(kiwi, [after for repairs in by_rule for *_, after in repairs])
     sets: list[CandidateSet | None] = []
-    for request, text_readings, text_windows in zip(requests, readings, windows):
+    for request, text_readings, text_windows, text_by_rule in zip(requests, readings, windows, by_rule):
         if not still_in_time():
             sets.append(None)
             continue
@@ -150,16 +154,7 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
         reading_keys.append(local_keys)
         for start, end, after in next(respellings):
             proposals.add(start, end, after, "spelling")
-        # What these repair is a non-word by construction: a particle that disagrees with its noun, jamo
-        # apart, an ending spelled by ear, a particle or ending spelled as speech says it (no written Korean).
-        by_rule = (agreement_repairs(request.text, request.analysis) + rule_repairs(request.text)
-                   + split_ending_repairs(request.text, request.analysis)
-                   + past_heard_as_iss_repairs(request.text, request.analysis, kiwi.join)
-                   + spoken_form_repairs(request.text, request.analysis))
-        # A repair by rule that leaves a non-word (읻씀니다 → 읻씁니다: the stem is still spelled by ear) is no
-        # repair of it: it is weighed as any respelling, and a whole one (있습니다) can win over it.
-        unrepaired = still_nonwords(kiwi, [after for *_, after in by_rule])
-        for start, end, after in by_rule:
+        for start, end, after in text_by_rule:
             proposals.add(start, end, after, "spelling", rule_repair=after not in unrepaired, nonword=True)
         # 의 and 에 are said alike: both readings are words, and the sentence chooses.
         for start, end, after in said_alike_particle_repairs(request.text, request.analysis):
@@ -307,6 +302,15 @@ def offered_again(known: SpanEdit, source: EditSource, source_facts: dict) -> Sp
     merged["typo_cost"] = source_facts.get("typo_cost", 0.0) if known.facts.typo_cost else 0.0
     stronger = min(known.source, source, key=_SOURCE_PRIORITY.index)
     return replace(known, source=stronger, facts=replace(known.facts, **merged))
+
+
+def _repairs_by_rule(request: CandidateRequest, kiwi: KiwiToolkit) -> list[tuple[int, int, str]]:
+    """What these repair is a non-word by construction: a particle that disagrees with its noun, jamo apart, an
+    ending spelled by ear, a particle or ending spelled as speech says it (no written Korean)."""
+    return (agreement_repairs(request.text, request.analysis) + rule_repairs(request.text)
+            + split_ending_repairs(request.text, request.analysis)
+            + past_heard_as_iss_repairs(request.text, request.analysis, kiwi.join)
+            + spoken_form_repairs(request.text, request.analysis))
 
 
 def still_nonwords(kiwi: KiwiToolkit, texts: list[str]) -> set[str]:
