@@ -3,7 +3,7 @@
 Two kinds of evidence: the recogniser's confidences (where it sent any) say where it was unsure, and Kiwi's
 analysis says where the text is no Korean — a stretch Kiwi could not read (an unknown form, jamo written
 apart), a particle that disagrees with its noun (가지을: Kiwi reads 을 as a noun), or an ending followed by a
-noun inside one eojeol (하겠읍다: 겠/EP 읍/NNG). A non-word is never right, so it is cheap to change; a word
+noun inside one eojeol (하겠읍다: 겠/EP 읍/NNG), or a noun followed by an ending (인는: 인/NNG 는/EC). A non-word is never right, so it is cheap to change; a word
 the recogniser was sure of is dear.
 """
 from __future__ import annotations
@@ -21,6 +21,13 @@ _NOUN_TAGS = ("NNG", "NNP", "NNB", "NR", "NP")
 # A pre-final or final ending closes a verb: no noun can follow it inside the eojeol (하겠읍다: 겠/EP 읍/NNG).
 # (A noun after an adnominal ending is a compound or a missing space — 빨간불, 할말 — not a non-word.)
 _CLOSING_ENDING_TAGS = ("EP", "EF")
+# An ending needs a verb, an adjective or the copula before it: a noun followed by one inside an eojeol is a
+# word spelled by ear that Kiwi read as best it could (인는: 인/NNG 는/EC for 있는, 생니린데: 니/NNG 리/EP).
+# (Kiwi writes the copula after a noun as a morpheme of its own even where it is not spelled: 학교다.)
+_ENDING_TAGS = ("EP", "EF", "EC", "ETM", "ETN")
+# And an adnominal ending is followed by a noun, never by another ending or a stem inside the eojeol
+# (인는 read 일/VV ᆫ/ETM 는/ETM in a sentence). (Colloquial 할라구, 보낸이 are read with other tags.)
+_NOT_AFTER_ADNOMINAL = ("ETM", "EC", "EP", "VV", "VA", "VX")
 
 
 def find_suspect_spans(
@@ -54,5 +61,11 @@ def is_nonword(morphemes: list[Morpheme]) -> bool:
         if i and m.tag.startswith(_NOUN_TAGS) and morphemes[i - 1].tag.startswith(_CLOSING_ENDING_TAGS) \
                 and m.start == morphemes[i - 1].end:
             return True  # an ending cannot be followed by a noun inside one eojeol
+        if i and m.tag.startswith(_ENDING_TAGS) and morphemes[i - 1].tag.startswith(_NOUN_TAGS) \
+                and m.start == morphemes[i - 1].end:
+            return True  # nor can a noun be followed by an ending
+        if i and m.tag.startswith(_NOT_AFTER_ADNOMINAL) and morphemes[i - 1].tag == "ETM" \
+                and morphemes[i - 1].start <= m.start <= morphemes[i - 1].end:
+            return True  # an adnominal ending needs a noun after it
     return False
 

@@ -317,6 +317,7 @@ def test_a_repair_an_outvoted_alternative_also_offers_keeps_its_own_evidence(pip
     ("새 라벨으로 바꿔 주세요", "라벨로"),           # … and one a letter too long after a final ㄹ
     ("오ㄹ해 목표를 같이 정했어요", "올해"),          # jamo written apart
     ("서류를 천천히 확인할 세요", "확인하세요"),       # an ending heard as a word of its own
+    ("시간이 인는 분은 남아 주세요", "있는"),          # said [인는]: an adnominal ending Kiwi reads twice
 ])
 def test_a_non_word_is_repaired_even_when_the_recogniser_was_sure(pipeline, text, repaired):
     [result] = pipeline.correct([_sure(text)], TermLists())

@@ -88,6 +88,18 @@ def test_low_confidence_eojeol_is_suspect_and_a_confident_one_is_not(kiwi):
     assert by_text["오늘"].doubt < 0.1
 
 
+@pytest.mark.parametrize("text, nonword", [
+    ("해낼 능력이 인는 사람", "인는"),     # read 일/VV ᆫ/ETM 는/ETM: an adnominal ending before another ending
+    ("동생 생니린데 선물", "생니린데"),    # read 니/NNG 리/EP ᆫ데/EC: a noun before an ending
+])
+def test_an_ending_after_a_noun_or_another_adnominal_ending_is_no_word(kiwi, text, nonword):
+    spans = find_suspect_spans(text, kiwi.analyze([text])[0], [None] * len(text), 0.7)
+    assert [s.text for s in spans if s.nonword] == [nonword]
+    right = text.replace("인는", "있는").replace("생니린데", "생일인데")
+    spans = find_suspect_spans(right, kiwi.analyze([right])[0], [None] * len(right), 0.7)
+    assert not any(s.nonword for s in spans)
+
+
 # --- candidates ----------------------------------------------------------------------------------------
 
 def _terms(text: str, *terms: str, source: str = "hotword", max_distance: float = 0.5) -> list[tuple[str, str]]:
