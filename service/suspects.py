@@ -26,7 +26,8 @@ _CLOSING_ENDING_TAGS = ("EP", "EF")
 # (Kiwi writes the copula after a noun as a morpheme of its own even where it is not spelled: 학교다.)
 _ENDING_TAGS = ("EP", "EF", "EC", "ETM", "ETN")
 # And an adnominal ending is followed by a noun, never by another ending or a stem inside the eojeol
-# (인는 read 일/VV ᆫ/ETM 는/ETM in a sentence). (Colloquial 할라구, 보낸이 are read with other tags.)
+# (인는 read 일/VV ᆫ/ETM 는/ETM in a sentence). Kiwi also reads right words as an adnominal before a final
+# ending or a determiner (colloquial 할라구, 보낸이 for "the sender"): those tags are left out.
 _NOT_AFTER_ADNOMINAL = ("ETM", "EC", "EP", "VV", "VA", "VX")
 
 
