@@ -99,6 +99,18 @@ def test_a_one_best_cut_short_takes_the_words_the_others_agree_on(pipeline):
     assert result.corrected == "내일 오후에 신제품 발표회를 열기로 했습니다."
 
 
+def test_words_a_one_best_cut_short_lacks_come_in_whatever_script_they_are_written_in(pipeline):
+    # Digits for words the text has (세 시 → 3시) are a style; digits among words the text never had are not.
+    segment = _hypotheses("내일 오후에?", "내일 오후 3시에 신제품 발표회를 열기로 했습니다.",
+                          "내일 오후 3시에 신제품 발표회를 열기로 했습니다", "내일 오후 3시에 신제품 발표회를 열기로 했어요.")
+    [result] = pipeline.correct([segment], TermLists())
+    assert result.corrected == "내일 오후 3시에 신제품 발표회를 열기로 했습니다."
+    text = "내일 오후 세 시에 신제품 발표회를 열기로 했습니다."
+    others = (text.replace("세 시", "3시"), text.replace("세 시", "3시").replace("했습니다", "했어요"))
+    [result] = pipeline.correct([_hypotheses(text, *others)], TermLists())
+    assert result.corrected == text
+
+
 def test_a_sentence_one_hypothesis_adds_alone_is_not_taken(pipeline):
     # One recogniser heard a whole sentence more than the 1-best; nothing else carries it (the third is the
     # 1-best with a comma, a filler): its length earns it nothing, and the text stays as it was.
