@@ -19,10 +19,11 @@ from rapidfuzz.distance import Levenshtein
 
 from service.phonology import sound_distance
 from service.spelling import respell_endings
-from service.text import NON_WORD_MARKS, compact, ends_sentence, marks_around, strip_punctuation
+from service.text import NON_WORD_MARKS, compact, ends_sentence, marks_around, scripts, strip_punctuation
 from service.text_spans import Eojeol, eojeols
 from service.types import Hypothesis, SpanEdit
 
+_HANGUL_ONLY = frozenset({"hangul"})  # `scripts` of a word written in Hangul alone
 # More than this share of all the hypotheses' belief is a majority.
 MAJORITY = 0.5
 
@@ -126,7 +127,7 @@ def _boundary_map(base: _Letters, other: _Letters) -> list[int]:
 
     Where the alignment leaves a choice — beside inserted letters, or inside a replaced stretch where the
     position is a guess in proportion — it is moved to where a word begins in `other` if one is that close,
-    so a slot takes whole words of the hypothesis.
+    so a slot takes whole words of the hypothesis, unless that would leave a word of the text with none.
     """
     a, b = base.letters, other.letters
     mapped: list[int | None] = [None] * (len(a) + 1)
@@ -157,12 +158,26 @@ def _boundary_map(base: _Letters, other: _Letters) -> list[int]:
     result[0], result[-1] = 0, len(b)
     choices.pop(0, None)
     choices.pop(len(a), None)
+    word_starts = sorted(base.word_starts)
+    word_index = {start: i for i, start in enumerate(word_starts)}
     for k, (low, high) in choices.items():
-        if k not in base.word_starts:
+        if k not in word_index:
             continue
         starts = [p for p in range(low, high + 1) if p in other.word_starts]
-        if starts:
-            result[k] = min(starts, key=lambda p: (abs(p - result[k]), p))
+        if not starts:
+            continue
+        snapped = min(starts, key=lambda p: (abs(p - result[k]), p))
+        # Never so far that a Hangul word of the text is left with none of the hypothesis's letters where it
+        # had some: one word of the hypothesis for two of the text's, both misspelled (발표를 for 바 포를), is
+        # split between them, so the two become one edit (`within_word`), not a word dropped beside a word
+        # replaced. (A word in another script is left empty: Hangul letters for it would be another script for
+        # the same word, which only a term brings in, and the word beside would be left half repaired.)
+        previous, following = word_starts[word_index[k] - 1], word_starts[word_index[k] + 1]
+        before, after = result[previous], result[following]
+        if (snapped == before < result[k] and scripts(a[previous:k]) == _HANGUL_ONLY) \
+                or (result[k] < after == snapped and scripts(a[k:following]) == _HANGUL_ONLY):
+            continue
+        result[k] = snapped
     # Keep the map monotone (a snapped boundary never passes the next one).
     for k in range(1, len(result)):
         result[k] = max(result[k], result[k - 1])
@@ -240,7 +255,8 @@ def _listening(said_per_slot: Sequence[str], words: Sequence[tuple[Eojeol, str]]
     """Per slot, whether nothing from this hypothesis there says the text's word (`words`: each eojeol and its
     letters) was never said: between words it heard; beyond them, where the words it leaves out at the text's
     edge are whole sentences (an invented sentence; `sentence_ends` marks those with no final mark) or the
-    one word there is heard in its neighbour (낙 엽이 heard as 나겹이). A hypothesis that stopped early or
+    one word there is heard in its neighbour (left none of the hypothesis's letters, as a word in another
+    script is, though the neighbour's alternative sounds like the two together). A hypothesis that stopped early or
     started late, or heard a word or two of a longer text, says nothing of the words it did not reach."""
     heard = [i for i, said in enumerate(said_per_slot) if said]
     if not heard:
