@@ -254,11 +254,12 @@ class _ProposalPool:
         known = self.edits.get(key)
         if known is None:
             facts = self.facts(start, end, after, **source_facts)
-            if facts.script_change and source not in ("hotword", "lexicon") \
-                    and len(after.split()) < len(text[start:end].split()) + 2:
+            # Words the text lacks (a 1-best cut short, completed from the other hypotheses) are no other
+            # script for its own, whatever they are written in.
+            brings_words = len(after.split()) >= len(text[start:end].split()) + 2
+            if facts.script_change and source not in ("hotword", "lexicon") and not brings_words:
                 # Another script for the same words (천 → 1000, 아이티 → IT) is a style, not a correction; only
-                # a meeting term may bring one in. Words the text lacks (a 1-best cut short, completed from
-                # the other hypotheses) are no other script for its own, whatever they are written in.
+                # a meeting term may bring one in.
                 return None
             self.edits[key] = SpanEdit(start, end, after, source, facts)
             return key

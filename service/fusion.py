@@ -256,8 +256,9 @@ def _listening(said_per_slot: Sequence[str], words: Sequence[tuple[Eojeol, str]]
     letters) was never said: between words it heard; beyond them, where the words it leaves out at the text's
     edge are whole sentences (an invented sentence; `sentence_ends` marks those with no final mark) or the
     one word there is heard in its neighbour (left none of the hypothesis's letters, as a word in another
-    script is, though the neighbour's alternative sounds like the two together). A hypothesis that stopped early or
-    started late, or heard a word or two of a longer text, says nothing of the words it did not reach."""
+    script is, though the neighbour's alternative sounds like the two together). A hypothesis that stopped
+    early or started late, or heard a word or two of a longer text, says nothing of the words it did not
+    reach."""
     heard = [i for i, said in enumerate(said_per_slot) if said]
     if not heard:
         return [False] * len(said_per_slot)

@@ -2,8 +2,9 @@
 
 Two kinds of evidence: the recogniser's confidences (where it sent any) say where it was unsure, and Kiwi's
 analysis says where the text is no Korean — a stretch Kiwi could not read (an unknown form, jamo written
-apart), a particle that disagrees with its noun (가지을: Kiwi reads 을 as a noun), or an ending followed by a
-noun inside one eojeol (하겠읍다: 겠/EP 읍/NNG), or a noun followed by an ending (인는: 인/NNG 는/EC). A non-word is never right, so it is cheap to change; a word
+apart), a particle that disagrees with its noun (가지을: Kiwi reads 을 as a noun), an ending followed by a noun
+inside one eojeol (하겠읍다: 겠/EP 읍/NNG), a noun followed by an ending (생니린데: 니/NNG 리/EP) or an adnominal
+ending by another ending (인는: 일/VV ᆫ/ETM 는/ETM). A non-word is never right, so it is cheap to change; a word
 the recogniser was sure of is dear.
 """
 from __future__ import annotations
