@@ -28,10 +28,9 @@ from service.repairs import (agreement_repairs, eojeol_windows, ending_apart_rep
 from service.spelling import respell_endings
 from service.suspects import is_nonword
 from service.terms import TermIndex, find_terms
-from service.text import scripts
+from service.text import REPLACEMENT_CHARACTER, scripts
 from service.types import EditFacts, EditSource, Hypothesis, Offer, SpanEdit, SuspectSpan
 
-REPLACEMENT_CHARACTER = "\ufffd"
 # Segments whose Kiwi work is batched together between two looks at the clock, in characters.
 CHUNK_CHARS = 2000
 # Texts longer than this get fewer edits weighed (`weighable_edits`), but never fewer than MIN_WEIGHED_EDITS.

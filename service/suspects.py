@@ -4,15 +4,15 @@ Two kinds of evidence: the recogniser's confidences (where it sent any) say wher
 analysis says where the text is no Korean — a stretch Kiwi could not read (an unknown form, jamo written
 apart), a particle that disagrees with its noun (가지을: Kiwi reads 을 as a noun), an ending followed by a noun
 inside one eojeol (하겠읍다: 겠/EP 읍/NNG), a noun followed by an ending (생니린데: 니/NNG 리/EP) or an adnominal
-ending by another ending (인는: 일/VV ᆫ/ETM 는/ETM). A non-word is never right, so it is cheap to change; a word
-the recogniser was sure of is dear.
+ending by another ending (인는: 일/VV ᆫ/ETM 는/ETM); and a decoder's broken bytes (U+FFFD) are no Korean
+either. A non-word is never right, so it is cheap to change; a word the recogniser was sure of is dear.
 """
 from __future__ import annotations
 
 from service.evidence import span_confidence
 from service.kiwi_lm import Analysis, Morpheme, PlacedMorphemes
 from service.particles import is_particle_form
-from service.text import has_hangul, is_loose_jamo
+from service.text import REPLACEMENT_CHARACTER, has_hangul, is_loose_jamo
 from service.text_spans import eojeols
 from service.types import SuspectSpan
 
@@ -40,7 +40,8 @@ def find_suspect_spans(
     placed = PlacedMorphemes(analysis.morphemes)
     for word in eojeols(text):
         inside = placed.overlapping(word.start, word.end)
-        nonword = has_hangul(word.text) and is_nonword(inside)
+        # Broken bytes (U+FFFD, a decoding fault upstream) are never what was said.
+        nonword = (has_hangul(word.text) and is_nonword(inside)) or REPLACEMENT_CHARACTER in word.text
         unknown = not nonword and any(m.oov for m in inside)
         confidence = span_confidence(confidences, word.start, word.end)
         doubt = max(0.0, min(1.0, 1.0 - confidence))

@@ -100,6 +100,14 @@ def test_an_ending_after_a_noun_or_another_adnominal_ending_is_no_word(kiwi, tex
     assert not any(s.nonword for s in spans)
 
 
+def test_an_eojeol_with_broken_bytes_is_no_word_however_sure_the_recogniser_was(kiwi):
+    text = "회의 자료는 제 책\ufffd\ufffd에 두었습니다"
+    segment = SegmentInput("s", text, words=tuple(WordEvidence(w, confidence=0.97) for w in text.split()))
+    spans = find_suspect_spans(text, kiwi.analyze([text])[0], char_confidences(segment), 0.7)
+    assert [(s.text, s.nonword) for s in spans if s.nonword] == [("책\ufffd\ufffd에", True)]
+    assert [s for s in spans if s.text == "책\ufffd\ufffd에"][0].doubt == pytest.approx(0.3)
+
+
 # --- candidates ----------------------------------------------------------------------------------------
 
 def _terms(text: str, *terms: str, source: str = "hotword", max_distance: float = 0.5) -> list[tuple[str, str]]:
