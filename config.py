@@ -135,6 +135,7 @@ class Settings(BaseSettings):
     # The embedded tier.
     KIWI_WORKERS: int = Field(2, ge=-1, le=256)  # Kiwi's threads (-1: one per core; 0: none besides the caller)
     KIWI_CACHE_MB: float = Field(64, ge=0)  # memory per process for Kiwi's cached analyses and typo readings
+    TERM_INDEXES: int = Field(4, ge=0)  # term lists whose index each process keeps (about 5 MB at MAX_LEXICON)
     PROCESSES: int = Field(2, ge=1)  # 2: batches of PARALLEL_MIN_SEGMENTS or more are shared with a helper process
     PARALLEL_MIN_SEGMENTS: int = Field(8, ge=1)
     TYPO_COST_THRESHOLD: float = Field(2.5, ge=0)

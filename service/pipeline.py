@@ -25,7 +25,6 @@ from service.refine import Refinement
 from service.rerank import RerankItem, rerank
 from service.resources import ServiceResources
 from service.suspects import find_suspect_spans
-from service.terms import TermIndex
 from service.text import collapse_whitespace, has_hangul
 from service.types import SegmentInput, SegmentResult, SegmentStatus, SpanEdit, TermLists
 
@@ -114,8 +113,8 @@ class CorrectionPipeline:
     # -- 2. candidates --------------------------------------------------------------------------------
     def _propose(self, works: list[SegmentWork], terms: TermLists, clock: "_Deadline") -> None:
         s = self.settings
-        hotwords = TermIndex.build(terms.hotwords, "hotword", s.HOTWORD_MAX_DISTANCE)
-        lexicon = TermIndex.build(terms.domain_lexicon, "lexicon", s.LEXICON_MAX_DISTANCE)
+        hotwords = self.resources.term_indexes.index(terms.hotwords, "hotword", s.HOTWORD_MAX_DISTANCE)
+        lexicon = self.resources.term_indexes.index(terms.domain_lexicon, "lexicon", s.LEXICON_MAX_DISTANCE)
         limits = ProposalLimits(spelling_readings=s.SPELLING_READINGS, max_edits=s.MAX_PROPOSALS,
                                 centrality=s.FUSION_CENTRALITY, respell_doubt=s.RESPELL_DOUBT)
         sets = propose([w.request for w in works], self.resources.kiwi, hotwords, lexicon, limits, clock.in_time)

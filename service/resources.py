@@ -9,6 +9,7 @@ from service.kiwi_lm import KiwiToolkit
 from service.neural.loader import load_neural
 from service.refine import KiwiRefiner, Refiner
 from service.rerank import SentenceScorer
+from service.terms import TermIndexCache
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +18,7 @@ logger = logging.getLogger(__name__)
 class ServiceResources:
     kiwi: KiwiToolkit
     refiner: Refiner
+    term_indexes: TermIndexCache
     scorers: list[SentenceScorer] = field(default_factory=list)
     tiers: dict[str, str] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)
@@ -29,6 +31,7 @@ def load_resources(settings: Settings) -> ServiceResources:
     resources = ServiceResources(
         kiwi=kiwi,
         refiner=KiwiRefiner(kiwi),
+        term_indexes=TermIndexCache(settings.TERM_INDEXES),
         tiers={"kiwi": "loaded", "kobart": "absent", "mlm": "absent"},
     )
     kiwi.warm_up()

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Callable, Iterator
@@ -87,6 +89,36 @@ class TermIndex:
 
     def __bool__(self) -> bool:
         return bool(self.terms)
+
+
+class TermIndexCache:
+    """The term indexes of the last few term lists, shared by the requests that send them again. A meeting's
+    client sends the same hotwords and lexicon with every request, and building the index of a 5,000-term
+    lexicon takes longer than correcting a segment. Bounded in entries (an index of 5,000 terms holds about
+    5 MB); safe to share between the pipeline's threads; 0 entries: every request builds its own."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._indexes: OrderedDict[tuple[tuple[str, ...], EditSource, float], TermIndex] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def index(self, terms: tuple[str, ...], source: EditSource, max_distance: float) -> TermIndex:
+        key = (terms, source, max_distance)
+        with self._lock:
+            found = self._indexes.get(key)
+            if found is not None:
+                self._indexes.move_to_end(key)
+                return found
+        built = TermIndex.build(terms, source, max_distance)  # outside the lock: other requests go on
+        if self.max_entries:
+            with self._lock:
+                self._indexes[key] = built
+                while len(self._indexes) > self.max_entries:
+                    self._indexes.popitem(last=False)
+        return built
+
+    def __len__(self) -> int:
+        return len(self._indexes)
 
 
 # After a vowel (no coda) or a sonorant an onset ㅎ is barely said.

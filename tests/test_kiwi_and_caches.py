@@ -1,15 +1,21 @@
 """Kiwi and the caches: every cache is bounded by the memory it holds, not by its number of entries (a
 1,000-character segment's entry is a hundred times a short one's); the shared Kiwi memo is safe to use from
-several threads; calls into Kiwi are sliced so one request's big batch does not hold up another's."""
+several threads; calls into Kiwi are sliced so one request's big batch does not hold up another's; a meeting's
+term lists are indexed once for the requests that send them again."""
 from __future__ import annotations
 
 import gc
 import threading
 import tracemalloc
 
+from config import load_settings
 from service import phonology
 from service.kiwi_lm import Analysis, Morpheme, _BatchMemo, analysis_bytes
 from service.phonology import text_cache
+from service.pipeline import CorrectionPipeline
+from service.resources import load_resources
+from service.terms import TermIndexCache
+from service.types import SegmentInput, TermLists
 
 
 def _analysis(text: str) -> Analysis:
@@ -133,3 +139,28 @@ def test_kiwi_calls_are_sliced_by_characters_in_order():
     slices = list(in_slices(texts, max_chars=2000))
     assert slices == [texts[0:2], texts[2:3], texts[3:4], texts[4:6]]  # a long text goes alone, whole
     assert list(in_slices([])) == []
+
+
+def test_a_term_list_sent_again_reuses_its_index_and_the_cache_keeps_a_bounded_number():
+    cache = TermIndexCache(max_entries=2)
+    meeting = ("스프린트", "쿠버네티스", "회고")
+    first = cache.index(meeting, "hotword", 0.5)
+    assert cache.index(meeting, "hotword", 0.5) is first  # the same meeting's next request
+    assert cache.index(meeting, "lexicon", 0.5) is not first  # another source, another index
+    assert cache.index(meeting, "hotword", 0.34) is not first  # another budget, another index
+    assert len(cache) == 2  # the oldest went
+    assert cache.index(meeting, "hotword", 0.5) is not first  # built again once it was dropped
+    assert TermIndexCache(max_entries=0).index(meeting, "hotword", 0.5).terms == first.terms
+    assert len(TermIndexCache(max_entries=0)) == 0
+
+
+def test_a_request_corrects_alike_whether_its_terms_index_was_cached_or_not():
+    settings = load_settings({})
+    resources = load_resources(settings)
+    pipeline = CorrectionPipeline(resources, settings)
+    terms = TermLists(hotwords=("쿠버네티스", "스프린트"), domain_lexicon=("회고", "킥오프"))
+    segment = SegmentInput("s", "이번 스프린뜨 킥오프에서 쿠버내티스 이전을 논의합니다")
+    [cold] = pipeline.correct([segment], terms)
+    assert len(resources.term_indexes) == 2
+    [warm] = pipeline.correct([segment], terms)
+    assert warm.corrected == cold.corrected and "쿠버네티스" in warm.corrected
