@@ -12,8 +12,9 @@ FINAL_MARKS = ".?!…"
 # Everything that is not part of a word when words are compared (quotes, brackets, middle dots, tildes too).
 NON_WORD_MARKS = ".,?!…·~\"'“”‘’()[]"
 # Quotation marks: a term list copied from a document may keep them, but they are no part of the term.
-REPLACEMENT_CHARACTER = "\ufffd"  # what a decoder writes for bytes it could not read
 QUOTE_MARKS = "\"'“”‘’「」『』"
+# What a decoder writes for bytes it could not read.
+REPLACEMENT_CHARACTER = "\ufffd"
 _NON_WORD = re.compile("[" + re.escape(NON_WORD_MARKS) + "]")
 _SPACE_BEFORE_MARK = re.compile(r"\s+([.,?!…])")
 
