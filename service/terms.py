@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import math
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Callable, Iterator
@@ -98,27 +96,11 @@ class TermIndexCache:
     5 MB); safe to share between the pipeline's threads; 0 entries: every request builds its own."""
 
     def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-        self._indexes: OrderedDict[tuple[tuple[str, ...], EditSource, float], TermIndex] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def index(self, terms: tuple[str, ...], source: EditSource, max_distance: float) -> TermIndex:
-        key = (terms, source, max_distance)
-        with self._lock:
-            found = self._indexes.get(key)
-            if found is not None:
-                self._indexes.move_to_end(key)
-                return found
-        built = TermIndex.build(terms, source, max_distance)  # outside the lock: other requests go on
-        if self.max_entries:
-            with self._lock:
-                self._indexes[key] = built
-                while len(self._indexes) > self.max_entries:
-                    self._indexes.popitem(last=False)
-        return built
+        self.index: Callable[[tuple[str, ...], EditSource, float], TermIndex] = \
+            lru_cache(maxsize=max_entries)(TermIndex.build)
 
     def __len__(self) -> int:
-        return len(self._indexes)
+        return self.index.cache_info().currsize  # type: ignore[attr-defined]
 
 
 # After a vowel (no coda) or a sonorant an onset ㅎ is barely said.
