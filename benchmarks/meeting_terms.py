@@ -39,8 +39,9 @@ def main() -> None:
     terms = TermLists(tuple(worst_cases.terms(args.hotwords, "hot")), tuple(worst_cases.terms(args.lexicon, "lex")))
     texts = [worst_cases.SENTENCES[i % len(worst_cases.SENTENCES)] for i in range(args.requests)]
     pipelines = {}
-    for kept in ("4", "0"):
-        settings = load_settings({"EC_PROCESSES": "1", "EC_TERM_INDEXES": kept})
+    default = load_settings({}).TERM_INDEXES
+    for kept in (default, 0):
+        settings = load_settings({"EC_PROCESSES": "1", "EC_TERM_INDEXES": str(kept)})
         pipelines[kept] = CorrectionPipeline(load_resources(settings), settings)
     for pipeline in pipelines.values():  # warm: Kiwi's caches filled for these texts, as in a long meeting
         for text in texts:
