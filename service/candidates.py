@@ -106,20 +106,24 @@ def weighable_edits(max_edits: int, text_length: int) -> int:
 def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords: TermIndex,
                    lexicon: TermIndex, limits: ProposalLimits,
                    still_in_time: Callable[[], bool]) -> list[CandidateSet | None]:
-    readings = kiwi.typo_readings([r.text for r in requests], top_n=limits.spelling_readings)
     # Kiwi's typo search has one cost budget per text, so a sentence spelled by ear all through gets only
     # its cheapest repairs from a reading of the whole; each eojeol is also read in a window of its
     # neighbours, with a budget of its own.
     windows = [eojeol_windows(r.text, [(s.start, s.end) for s in r.suspects
                                        if s.nonword or s.unknown or s.doubt >= limits.respell_doubt])
                for r in requests]
-    window_readings = iter(kiwi.typo_readings([w.text for ws in windows for w in ws], top_n=1))
+    # The typo searches are begun first and collected last: a long text's search holds one of Kiwi's threads,
+    # and the readings of the respellings and the repairs by rule go to the other meanwhile.
+    collect_readings = kiwi.begin_typo_readings([r.text for r in requests], top_n=limits.spelling_readings)
+    collect_window_readings = kiwi.begin_typo_readings([w.text for ws in windows for w in ws], top_n=1)
     respellings = iter(sound_alike_repairs([r.suspects for r in requests], kiwi, limits.respell_doubt,
                                            limits.respellings))
     by_rule = [_repairs_by_rule(r, kiwi) for r in requests]
     # A repair by rule that leaves a non-word (읻씀니다 → 읻씁니다: the stem is still spelled by ear) is no
     # repair of it: it is weighed as any respelling, and a whole one (있습니다) can win over it.
     unrepaired = still_nonwords(kiwi, [after for repairs in by_rule for *_, after in repairs])
+    readings = collect_readings()
+    window_readings = iter(collect_window_readings())
     sets: list[CandidateSet | None] = []
     for request, text_readings, text_windows, text_by_rule in zip(requests, readings, windows, by_rule):
         if not still_in_time():

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 import threading
-import warnings
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -85,7 +84,8 @@ class _BatchMemo:
     """A cache in front of a batch function of texts, bounded in bytes, least recently used out first.
 
     What it caches are pure functions of the text (Kiwi is deterministic), so it changes no answer, only speed:
-    candidates repeat across the rerank passes and across requests. It is bounded by the memory its entries
+    candidates repeat across the rerank passes and across requests. `compute` returns a list, or a lazy iterator
+    over the texts' answers whose work has begun (`begin` lets the caller do something else meanwhile). It is bounded by the memory its entries
     hold, not by their number: a 1,000-character segment's analysis is a hundred times a short one's. Worker
     threads share it; one lock guards the store (Kiwi runs outside it).
     """
@@ -103,6 +103,12 @@ class _BatchMemo:
         return len(self._store)
 
     def __call__(self, texts: list[str]) -> list[Any]:
+        return self.begin(texts)()
+
+    def begin(self, texts: list[str]) -> Callable[[], list[Any]]:
+        """Start computing what the memo lacks of `texts`, and return what collects the answers. A `compute`
+        that returns a lazy iterator (Kiwi's, started when it is called) works while the caller does other
+        things until it collects."""
         found: dict[str, Any] = {}
         with self._lock:
             for text in texts:
@@ -111,11 +117,14 @@ class _BatchMemo:
                     self._store.move_to_end(text)
                     found[text] = entry[0]
         missing = list(dict.fromkeys(t for t in texts if t not in found))
-        if missing:
-            fresh = dict(zip(missing, self._compute(missing)))
+        pending = self._compute(missing) if missing else ()
+
+        def collect() -> list[Any]:
+            fresh = dict(zip(missing, pending))
             found.update(fresh)
             self._keep(fresh)
-        return [found[t] for t in texts]
+            return [found[t] for t in texts]
+        return collect
 
     def _keep(self, fresh: dict[str, Any]) -> None:
         with self._lock:
@@ -155,6 +164,21 @@ def in_slices(items: Sequence[T], max_chars: int = KIWI_CALL_CHARS,
         yield batch
 
 
+def read_in_slices(texts: Sequence[str], read_slice: Callable[[list[str]], Iterator[T]]) -> Iterator[T]:
+    """`read_slice` over `texts` in slices of `in_slices`, lazily: the first slice goes to Kiwi now (Kiwi starts
+    a call's work when it is made, and its results are read later), each further one once the one before it
+    has been read, so a long call still lets other requests' calls in between its slices."""
+    slices = in_slices(texts)
+    first = next(slices, None)
+    started = read_slice(first) if first is not None else iter(())
+
+    def results() -> Iterator[T]:
+        yield from started
+        for batch in slices:
+            yield from read_slice(batch)
+    return results()
+
+
 class KiwiToolkit:
     def __init__(self, num_workers: int = 2, typo_cost_threshold: float = 2.5, cache_mb: float = 64) -> None:
         self.kiwi = Kiwi(num_workers=num_workers)
@@ -165,8 +189,8 @@ class KiwiToolkit:
         self._analyses = _BatchMemo(self._analyze_uncached, self._cache_bytes, analysis_bytes)
         self._typo_readings: dict[int, _BatchMemo] = {}
 
-    def _analyze_uncached(self, texts: list[str]) -> list[Analysis]:
-        return [_to_analysis(r[0]) for batch in in_slices(texts) for r in self.kiwi.analyze(batch, top_n=1)]
+    def _analyze_uncached(self, texts: list[str]) -> Iterator[Analysis]:
+        return read_in_slices(texts, lambda batch: (_to_analysis(r[0]) for r in self.kiwi.analyze(batch, top_n=1)))
 
     def analyze(self, texts: list[str]) -> list[Analysis]:
         """Kiwi's best reading of each text."""
@@ -178,18 +202,19 @@ class KiwiToolkit:
 
     def typo_readings(self, texts: list[str], top_n: int = 2) -> list[list[Analysis]]:
         """Kiwi's best readings of each text when the sound-change typos may be undone."""
+        return self.begin_typo_readings(texts, top_n)()
+
+    def begin_typo_readings(self, texts: list[str], top_n: int = 2) -> Callable[[], list[list[Analysis]]]:
+        """`typo_readings`, begun now and collected by calling what this returns: one long text's typo search
+        keeps one of Kiwi's threads busy, and the caller's other Kiwi calls meanwhile go to the other."""
         if top_n not in self._typo_readings:
-            def read(texts: list[str]) -> list[list[Analysis]]:
-                out: list[list[Analysis]] = []
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    for batch in in_slices(texts):
-                        results = self.kiwi.analyze(batch, top_n=top_n, typos=self.typos,
-                                                    typo_cost_threshold=self.typo_cost_threshold)
-                        out.extend([_to_analysis(r) for r in result] for result in results)
-                return out
-            self._typo_readings[top_n] = _BatchMemo(read, self._cache_bytes, readings_bytes)
-        return self._typo_readings[top_n](texts)
+            def read_slice(batch: list[str]) -> Iterator[list[Analysis]]:
+                results = self.kiwi.analyze(batch, top_n=top_n, typos=self.typos,
+                                            typo_cost_threshold=self.typo_cost_threshold)
+                return ([_to_analysis(r) for r in result] for result in results)
+            self._typo_readings[top_n] = _BatchMemo(lambda texts: read_in_slices(texts, read_slice),
+                                                    self._cache_bytes, readings_bytes)
+        return self._typo_readings[top_n].begin(texts)
 
     def join(self, morphemes: list[Morpheme]) -> str:
         return self.kiwi.join([(m.form, m.tag) for m in morphemes])

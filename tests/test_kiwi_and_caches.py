@@ -141,6 +141,41 @@ def test_kiwi_calls_are_sliced_by_characters_in_order():
     assert list(in_slices([])) == []
 
 
+def test_a_long_call_begins_its_first_slice_at_once_and_each_next_one_only_when_read_up_to_it():
+    from service.kiwi_lm import read_in_slices
+
+    begun: list[list[str]] = []
+
+    def read_slice(batch: list[str]):
+        begun.append(batch)
+        return iter(batch)
+
+    texts = ["가" * 1500, "나" * 1500, "다" * 1500]  # a slice each
+    results = read_in_slices(texts, read_slice)
+    assert begun == [texts[:1]]  # Kiwi is working on the first slice before anyone reads it
+    assert next(results) == texts[0] and begun == [texts[:1]]  # other requests' calls may come in here
+    assert next(results) == texts[1] and begun == [texts[:1], texts[1:2]]
+    assert list(results) == texts[2:] and len(begun) == 3
+
+
+def test_a_memo_begins_what_it_lacks_before_it_is_collected_and_keeps_it_after():
+    asked: list[list[str]] = []
+    read: list[str] = []
+
+    def compute(batch: list[str]):
+        asked.append(list(batch))
+        return (read.append(t) or _analysis(t) for t in batch)  # lazy, like Kiwi's answers
+
+    memo = _BatchMemo(compute, 1_000_000, analysis_bytes)
+    memo(["가나"])
+    asked.clear()
+    read.clear()
+    collect = memo.begin(["다라", "가나", "다라", "마바"])
+    assert asked == [["다라", "마바"]] and read == []  # begun at once, each text once, the cached one not
+    assert collect() == [_analysis(t) for t in ("다라", "가나", "다라", "마바")]
+    assert memo(["마바", "다라"]) == [_analysis("마바"), _analysis("다라")] and len(asked) == 1
+
+
 def test_a_term_list_sent_again_reuses_its_index_and_the_cache_keeps_a_bounded_number():
     cache = TermIndexCache(max_entries=2)
     meeting = ("스프린트", "쿠버네티스", "회고")
