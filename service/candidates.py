@@ -27,7 +27,7 @@ from service.repairs import (agreement_repairs, eojeol_windows, ending_apart_rep
                              sound_alike_repairs, spelling_repairs, split_ending_repairs, spoken_form_repairs)
 from service.spelling import respell_endings
 from service.suspects import is_nonword
-from service.terms import TermIndex, find_terms
+from service.terms import TermIndex, TermMatch, find_terms
 from service.text import REPLACEMENT_CHARACTER, scripts
 from service.types import EditFacts, EditSource, Hypothesis, Offer, SpanEdit, SuspectSpan
 
@@ -112,35 +112,35 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
     windows = [eojeol_windows(r.text, [(s.start, s.end) for s in r.suspects
                                        if s.nonword or s.unknown or s.doubt >= limits.respell_doubt])
                for r in requests]
-    # The typo searches are begun first and collected last: a long text's search holds one of Kiwi's threads,
-    # and the readings of the respellings and the repairs by rule go to the other meanwhile.
+    # The typo searches are begun first and collected last: a long text's search holds one of Kiwi's threads
+    # while the hypotheses are aligned and the terms matched here, and the readings of the respellings and the
+    # repairs by rule go to the other.
     collect_readings = kiwi.begin_typo_readings([r.text for r in requests], top_n=limits.spelling_readings)
     collect_window_readings = kiwi.begin_typo_readings([w.text for ws in windows for w in ws], top_n=1)
+    fusion_and_terms = [_fusion_and_terms(r, hotwords, lexicon, limits) if still_in_time() else None
+                        for r in requests]
     respellings = iter(sound_alike_repairs([r.suspects for r in requests], kiwi, limits.respell_doubt,
                                            limits.respellings))
     by_rule = [_repairs_by_rule(r, kiwi) for r in requests]
     # A repair by rule that leaves a non-word (읻씀니다 → 읻씁니다: the stem is still spelled by ear) is no
     # repair of it: it is weighed as any respelling, and a whole one (있습니다) can win over it.
     unrepaired = still_nonwords(kiwi, [after for repairs in by_rule for *_, after in repairs])
+    common = common_words(kiwi, [m.term for f in fusion_and_terms if f is not None for m in f.matches])
     readings = collect_readings()
     window_readings = iter(collect_window_readings())
     sets: list[CandidateSet | None] = []
-    for request, text_readings, text_windows, text_by_rule in zip(requests, readings, windows, by_rule):
-        if not still_in_time():
+    for request, found, text_readings, text_windows, text_by_rule in zip(requests, fusion_and_terms, readings,
+                                                                         windows, by_rule):
+        if found is None or not still_in_time():
             sets.append(None)
             continue
-        network = (build_network(request.first, request.alternatives, limits.centrality,
-                                 frozenset(m.end for m in request.analysis.morphemes if m.tag == "EF"))
-                   if request.alternatives else None)
+        network = found.network
         facts = _FactFinder(request, contested_confidences(request.confidences, network))
         proposals = _ProposalPool(facts)
         if network is not None:
             for slot_edits in fusion_edits(network):
                 proposals.add_all(slot_edits)
-        particles = particle_positions(request.analysis.morphemes)
-        matches = [m for index in (hotwords, lexicon) for m in find_terms(request.text, index, particles.__contains__)]
-        common = common_words(kiwi, [m.term for m in matches])
-        for match in matches:
+        for match in found.matches:
             proposals.add(match.start, match.end, match.after, match.source, term_distance=match.distance,
                           term_sounds=match.sounds, term_chars=len(match.term), term_common=match.term in common)
         reading_keys = []
@@ -175,6 +175,25 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
             candidate_set.bundles += fusion_bundles(network, candidate_set.edits)
         sets.append(candidate_set)
     return sets
+
+
+@dataclass(frozen=True)
+class _FusionAndTerms:
+    """What a segment's other hypotheses and the meeting's terms offer: found from the text alone, while Kiwi's
+    typo searches of it run."""
+
+    network: ConfusionNetwork | None
+    matches: list[TermMatch]
+
+
+def _fusion_and_terms(request: CandidateRequest, hotwords: TermIndex, lexicon: TermIndex,
+                      limits: ProposalLimits) -> _FusionAndTerms:
+    network = (build_network(request.first, request.alternatives, limits.centrality,
+                             frozenset(m.end for m in request.analysis.morphemes if m.tag == "EF"))
+               if request.alternatives else None)
+    particles = particle_positions(request.analysis.morphemes)
+    matches = [m for index in (hotwords, lexicon) for m in find_terms(request.text, index, particles.__contains__)]
+    return _FusionAndTerms(network, matches)
 
 
 # --- facts ---------------------------------------------------------------------------------------------
