@@ -85,9 +85,9 @@ class _BatchMemo:
 
     What it caches are pure functions of the text (Kiwi is deterministic), so it changes no answer, only speed:
     candidates repeat across the rerank passes and across requests. `compute` returns a list, or a lazy iterator
-    over the texts' answers whose work has begun (`begin` lets the caller do something else meanwhile). It is bounded by the memory its entries
-    hold, not by their number: a 1,000-character segment's analysis is a hundred times a short one's. Worker
-    threads share it; one lock guards the store (Kiwi runs outside it).
+    over the texts' answers whose work has begun (`begin` lets the caller do something else meanwhile). It is
+    bounded by the memory its entries hold, not by their number: a 1,000-character segment's analysis is a
+    hundred times a short one's. Worker threads share it; one lock guards the store (Kiwi runs outside it).
     """
 
     def __init__(self, compute: Callable[[list[str]], list[Any]], max_bytes: int,
@@ -106,9 +106,9 @@ class _BatchMemo:
         return self.begin(texts)()
 
     def begin(self, texts: list[str]) -> Callable[[], list[Any]]:
-        """Start computing what the memo lacks of `texts`, and return what collects the answers. A `compute`
-        that returns a lazy iterator (Kiwi's, started when it is called) works while the caller does other
-        things until it collects."""
+        """Start computing what the memo lacks of `texts`, and return what collects the answers (call it once).
+        A `compute` that returns a lazy iterator (Kiwi's, started when it is called) works while the caller
+        does other things until it collects."""
         found: dict[str, Any] = {}
         with self._lock:
             for text in texts:
