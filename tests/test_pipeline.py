@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import pytest
 
+import service.pipeline as pipeline_module
 from config import load_settings
+from service.candidates import CandidateRequest, ProposalLimits, propose
+from service.evidence import char_confidences
+from service.fusion import fusion_voters
 from service.pipeline import CorrectionPipeline
 from service.resources import load_resources
+from service.suspects import find_suspect_spans
 from service.types import Hypothesis, SegmentInput, TermLists, WordEvidence
 
 
@@ -89,3 +94,49 @@ def test_edits_index_the_original_text(pipeline):
     for edit in result.edits:
         assert result.original[edit.start:edit.end] == edit.before
     assert _bare(result.corrected) == "지금부터회의를시작하겠습니다"
+
+
+
+def test_the_candidate_stage_proposes_for_the_segments_it_reaches_in_time_and_none_after(pipeline):
+    settings, kiwi = pipeline.settings, pipeline.resources.kiwi
+    texts = ["지금부 훼의을 시작하겠읍다", "오늘 회이는 여기까지 하겟습니다", "다음 안건으로 너머가겠습니다"]
+    requests = []
+    for text, analysis in zip(texts, kiwi.analyze(texts)):
+        segment = SegmentInput("s", text)
+        confidences = char_confidences(segment)
+        first, alternatives = fusion_voters(text, segment.nbest, segment.confidence, settings.MAX_NBEST)
+        requests.append(CandidateRequest(text, first, tuple(alternatives), confidences,
+                                         find_suspect_spans(text, analysis, confidences, settings.LOW_CONFIDENCE),
+                                         analysis))
+    hotwords = pipeline.resources.term_indexes.index(("회의",), "hotword", settings.HOTWORD_MAX_DISTANCE)
+    lexicon = pipeline.resources.term_indexes.index((), "lexicon", settings.LEXICON_MAX_DISTANCE)
+    limits = ProposalLimits(settings.SPELLING_READINGS, settings.MAX_PROPOSALS, settings.FUSION_CENTRALITY,
+                            settings.RESPELL_DOUBT)
+    outcomes = []
+    for looks_in_time in range(12):
+        looks = iter(range(100))
+        sets = propose(requests, kiwi, hotwords, lexicon, limits, lambda: next(looks) < looks_in_time)
+        assert len(sets) == len(requests)
+        reached = [s is not None for s in sets]
+        assert reached == sorted(reached, reverse=True)  # the segments it reached in time, then none
+        outcomes.append(sum(reached))
+    assert outcomes[0] == 0 and outcomes[-1] == len(requests) and len(set(outcomes)) > 2  # partway too
+    full = propose(requests, kiwi, hotwords, lexicon, limits)
+    assert all(s is not None and s.edits for s in full)
+
+
+@pytest.mark.parametrize("looks_in_time", [0, 5, 1000])
+def test_segments_the_deadline_overtakes_come_back_unchanged_as_timeout_in_order(pipeline, monkeypatch,
+                                                                                 looks_in_time):
+    # A clock that runs out after a given number of looks at it.
+    looks = iter(range(10_000))
+    monkeypatch.setattr(pipeline_module.time, "monotonic", lambda: 0.0 if next(looks) < looks_in_time else 2.0)
+    texts = ["지금부 훼의을 시작하겠읍다", "오늘 회이는 여기까지 하겟습니다", "다음 안건으로 너머가겠습니다"]
+    results = pipeline.correct([SegmentInput(f"s{i}", t) for i, t in enumerate(texts)],
+                               TermLists(hotwords=("회의",)), deadline=1.0)
+    assert [r.id for r in results] == ["s0", "s1", "s2"]
+    for result, text in zip(results, texts):
+        if looks_in_time < 1000:
+            assert result.status == "timeout" and result.corrected == result.original == text and not result.edits
+        else:
+            assert result.status == "corrected" and result.corrected != text
