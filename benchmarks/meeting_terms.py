@@ -12,7 +12,6 @@ p50 / p95 milliseconds of a request for each. Timings depend on the machine and 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import worst_cases  # noqa: E402
+from benchmarks.dev_benchmark import percentile  # noqa: E402
 
 
 def main() -> None:
@@ -55,10 +55,8 @@ def main() -> None:
                 started = time.perf_counter()
                 pipeline.correct([SegmentInput("s", text)], terms)
                 seconds.append(time.perf_counter() - started)
-            seconds.sort()
-            p95 = seconds[min(len(seconds) - 1, int(0.95 * len(seconds)))]
-            print(f"  turn {turn + 1}, TERM_INDEXES={kept}: p50 {statistics.median(seconds) * 1000:.1f} ms, "
-                  f"p95 {p95 * 1000:.1f} ms")
+            print(f"  turn {turn + 1}, TERM_INDEXES={kept}: p50 {percentile(seconds, 50) * 1000:.1f} ms, "
+                  f"p95 {percentile(seconds, 95) * 1000:.1f} ms")
 
 
 if __name__ == "__main__":
