@@ -287,15 +287,16 @@ def beliefs_sent(hypotheses: Sequence[Hypothesis]) -> bool:
     return all(h.confidence is not None for h in hypotheses) or all(h.score is not None for h in hypotheses)
 
 
-def is_filler(hypothesis: str, better: Sequence[str]) -> bool:
+def is_filler(hypothesis: str, better: Sequence[str], ensemble: bool = False) -> bool:
     """A filler alternative only reorders the words of a better-ranked hypothesis or adds or removes marks:
-    it carries no letters of its own, and counting it would let a frontend's padding outvote a recogniser."""
+    it carries no letters of its own, and counting it would let a frontend's padding outvote a recogniser.
+    In an `ensemble` (each entry what another recogniser wrote) the same words with other marks are a second
+    recogniser agreeing, and vote; reordered words still do not."""
     words = strip_punctuation(hypothesis).split()
-    for other in better:
-        other_words = strip_punctuation(other).split()
-        if words == other_words or (sorted(words) == sorted(other_words) and words != other_words):
-            return True
-    return False
+    others = [strip_punctuation(other).split() for other in better]
+    if words in others:
+        return not ensemble
+    return any(sorted(words) == sorted(other) for other in others)
 
 
 def fusion_voters(text: str, nbest: Sequence[Hypothesis], segment_confidence: float | None,
@@ -309,6 +310,9 @@ def fusion_voters(text: str, nbest: Sequence[Hypothesis], segment_confidence: fl
                        own.source if own else None)
     kept: list[Hypothesis] = []
     seen = [text]
+    # With no belief sent, each entry is what one recogniser wrote (an ensemble frontend); a recogniser's own
+    # n-best list comes with its scores.
+    ensemble = not beliefs_sent(ranked)
     for hypothesis in ranked:
         written = hypothesis.text.strip()
         if written == text:
@@ -318,7 +322,7 @@ def fusion_voters(text: str, nbest: Sequence[Hypothesis], segment_confidence: fl
         candidate = respell_endings(written)
         if not candidate or candidate in seen:
             continue
-        filler = is_filler(candidate, seen)
+        filler = is_filler(candidate, seen, ensemble)
         seen.append(candidate)
         if not filler and len(kept) < limit:
             kept.append(Hypothesis(candidate, hypothesis.rank, hypothesis.score, hypothesis.confidence,

@@ -230,9 +230,29 @@ def test_a_sentence_only_the_one_best_heard_is_dropped_when_the_others_agree(pip
 
 
 def test_fillers_and_the_text_itself_do_not_vote():
-    first, alternatives = fusion_voters("가 나 다", (Hypothesis("가 나 다", 1), Hypothesis("나 가 다", 2),
-                                                  Hypothesis("가 나 다.", 3), Hypothesis("가 너 다", 4)), None, 8)
+    # A recogniser's n-best with its scores: the period added and the swapped words are the frontend's padding.
+    first, alternatives = fusion_voters("가 나 다", (Hypothesis("가 나 다", 1, -1.0), Hypothesis("나 가 다", 2, -2.0),
+                                                  Hypothesis("가 나 다.", 3, -3.0), Hypothesis("가 너 다", 4, -4.0),
+                                                  Hypothesis("가 너 다.", 5, -5.0)), None, 8)
     assert first.text == "가 나 다" and [h.text for h in alternatives] == ["가 너 다"]
+
+
+def test_recognisers_that_agree_but_for_their_marks_each_vote():
+    # Several recognisers' outputs with no belief sent (an ensemble frontend): the same words with another mark
+    # are a second recogniser agreeing, for the text as for an alternative; swapped words still do not vote.
+    first, alternatives = fusion_voters("가 나 다", (Hypothesis("가 나 다", 1), Hypothesis("나 가 다", 2),
+                                                  Hypothesis("가 나 다.", 3), Hypothesis("가 너 다", 4),
+                                                  Hypothesis("가 너 다.", 5)), None, 8)
+    assert first.text == "가 나 다" and [h.text for h in alternatives] == ["가 나 다.", "가 너 다", "가 너 다."]
+
+
+def test_a_word_two_recognisers_write_with_different_marks_carries_both_votes():
+    text = "오늘은 회의실에서 예상안을 검토합니다"
+    first, alternatives = fusion_voters(text, _hypotheses(text, "오늘은 회의실에서 예산안을 검토합니다",
+                                                          "오늘은 회의실에서 예산안을 검토합니다.").nbest, None, 8)
+    [[(start, end, after, votes)]] = [slot for slot in fusion_edits(build_network(first, alternatives)) if slot]
+    assert (text[start:end], after) == ("예상안을", "예산안을")
+    assert votes["votes_for"] == pytest.approx(2 / 3) and votes["votes_against"] == pytest.approx(1 / 3)
 
 
 def test_a_word_three_of_four_hypotheses_carry_beats_the_one_best(pipeline):
