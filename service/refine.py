@@ -87,8 +87,6 @@ _FIRST_PERSON = frozenset({("나", "NP"), ("내", "NP"), ("저", "NP"), ("제", 
 _REQUEST_AUXILIARIES = frozenset({("주", "VX"), ("달", "VX"), ("말", "VX")})
 # Verbs that are honorific in themselves (eat, sleep, stay), with no separate -시-.
 _HONORIFIC_VERBS = frozenset({("드시", "VV"), ("잡수시", "VV"), ("주무시", "VV"), ("계시", "VV")})
-# The topic particle, as Kiwi writes it after a noun.
-_TOPIC = frozenset({"은", "는"})
 # Morphemes that carry no words (marks, symbols, brackets) and are skipped when reading the ending.
 _NOT_WORDS = ("SF", "SP", "SE", "SSO", "SSC", "SW", "SO", "SC")
 
@@ -339,15 +337,6 @@ def _insisting_request(ending: _Ending) -> bool:
     return ending.form == "라" and ending.predicate == ("주", "VX")
 
 
-def _topic_alone(ending: _Ending) -> bool:
-    """A fragment that ends in a noun and the topic particle (다음 회의 장소는, 이유는): a topic with nothing
-    said of it asks "and …?". On the whole sentence corpus such fragments end in "?" 215 times to 74; a time
-    or a place set as the topic (…할 때는, …에는) is written with "." 42 times to 1, and keeps it."""
-    body = ending.body
-    return (ending.form is None and len(body) > 1 and body[-1].tag == "JX" and body[-1].form in _TOPIC
-            and body[-2].tag.startswith(("NN", "NP", "XSN", "ETN")) and body[-2].form != "때")
-
-
 def sentence_mark(analysis: Analysis) -> str:
     """'?' when the sentence asks, '!' for an insistent …주라, '.' otherwise, from Kiwi's reading of its ending
     and the words before it.
@@ -362,8 +351,6 @@ def sentence_mark(analysis: Analysis) -> str:
     is worse off than by a missing one.
     """
     ending = _read_ending(analysis.morphemes)
-    if _topic_alone(ending):
-        return "?"
     if ending.form in _ASKING:
         return "." if _suggestion(ending) or _asks_only_in_form(ending) else "?"
     if _insisting_request(ending):

@@ -133,17 +133,6 @@ def test_question_words_that_ask_and_that_do_not(kiwi, text, mark):
     assert mark_of(kiwi, text) == mark
 
 
-@pytest.mark.parametrize("text, mark", [
-    ("그럼 다음 회의 장소는", "?"),            # a topic with nothing said of it: "and …?"
-    ("발표 순서는", "?"),
-    ("비가 많이 올 때는", "."),                # … but not a time or a place set as the topic
-    ("다음 주 월요일에는", "."),
-    ("회의 자료 목록", "."),                   # a bare noun phrase states
-])
-def test_a_fragment_asks_only_when_it_ends_in_a_topic(kiwi, text, mark):
-    assert mark_of(kiwi, text) == mark
-
-
 def test_a_proposal_asked_at_the_listener_takes_a_question_mark_the_musing_one_a_period(kiwi):
     assert mark_of(kiwi, "회의 시간을 바꾸는 게 어때") == "?"
     assert mark_of(kiwi, "회의 시간을 바꾸는 건 어떨까요") == "."
