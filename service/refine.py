@@ -301,6 +301,16 @@ def _seeks_agreement(ending: _Ending) -> bool:
     return (guess or explains) and not _speaker_is_subject(body)
 
 
+def _knowing(ending: _Ending) -> bool:
+    """The predicate is 알다 (to know). After an embedded question Kiwi reads 아세요 as the interjection 아 and
+    the ending 세요 (…는지 아세요, "do you know whether …"): that 아 is 알다 too."""
+    predicate, body = ending.predicate, ending.body
+    if predicate[0] == "알" and predicate[1].startswith("VV"):
+        return True
+    return (predicate == ("아", "IC") and ending.form in ("세요", "으세요") and len(body) >= 2
+            and body[-2].tag == "EC" and body[-2].form in _WHETHER)
+
+
 def _asks_without_question_word(ending: _Ending) -> bool:
     """The evidence for a question in a sentence whose ending both states and asks (…어, …야, …어요)."""
     body, predicate = ending.body, ending.predicate
@@ -312,7 +322,7 @@ def _asks_without_question_word(ending: _Ending) -> bool:
                           or (m.form == "수" and j + 1 < len(body) and body[j + 1].form == "도"))
     if any(m.form == "혹시" for m in body[in_case + 1:]):
         return True
-    if predicate[0] == "알" and predicate[1].startswith("VV"):  # …는지 알아요, 그 사람 알아
+    if _knowing(ending):  # …는지 알아요, 그 사람 알아
         if any(m.tag == "EC" and m.form in _WHETHER for m in body):
             return True
         if ending.form in _PLAIN and not _first_person_subject(body):

@@ -118,6 +118,8 @@ def test_plain_geitji_and_geoji_seek_agreement(kiwi, text, mark):
     ("오늘 저녁에 시간 있으세요", "?"),        # what the listener has
     ("여기서 잠깐 기다리고 있으세요", "."),    # the auxiliary 있다: a request
     ("이 파일 열 수가 있어", "?"),             # …ㄹ 수(가) 있어 with no first-person subject
+    ("회의가 몇 시에 끝나는지 아세요", "?"),   # …는지 아세요: "do you know whether …" (Kiwi reads 아 + 세요)
+    ("다음부터는 더 잘 아세요", "."),
 ])
 def test_evidence_that_a_plain_or_polite_ending_asks(kiwi, text, mark):
     assert mark_of(kiwi, text) == mark
