@@ -127,6 +127,13 @@ def _last_index(morphemes: Sequence[Morpheme], test) -> int:
     return max((i for i, m in enumerate(morphemes) if test(i, m)), default=-1)
 
 
+def _what_before_a_verb(m: Morpheme, following: Sequence[Morpheme]) -> bool:
+    """뭐 right before an action verb is its object, "what" (뭐 입어, 뭐 먹지), though Kiwi reads it as the
+    interjection "well" (뭐 그렇지, 뭐 괜찮아: before an adjective it is one)."""
+    return ((m.form, m.tag) == ("뭐", "IC") and bool(following) and following[0].tag.startswith("VV")
+            and following[0].start > m.end)  # a word of its own: 뭐든 is "anything"
+
+
 def _asking_question_word(ending: _Ending) -> bool:
     """A question word (뭐, 어디, 언제, 왜, 어떻게 …) in the main clause of the last sentence, used as one.
     (A sentence ending in …는지/…ㄹ지 never gets here: `sentence_mark` reads it as stating first.)"""
@@ -134,9 +141,9 @@ def _asking_question_word(ending: _Ending) -> bool:
     closed = _last_index(body, lambda _, m: m.tag in ("EC", "EF") and m.form in _CLOSES_QUESTION_WORD)
     for i in range(closed + 1, len(body)):
         m = body[i]
-        if (m.form, m.tag) not in _QUESTION_WORDS:
-            continue
         following = body[i + 1:i + 4]
+        if (m.form, m.tag) not in _QUESTION_WORDS and not _what_before_a_verb(m, following):
+            continue
         # 몇 개나, 몇 번이나: after 몇 and its counter, (이)나 is "as many as", and the question stands.
         counted = m.form == "몇" and len(following) > 1 and following[1].form in ("나", "이나")
         if not counted and any(f.form in _INDEFINITE_AFTER and f.tag.startswith(("J", "E", "VCP"))

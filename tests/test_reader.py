@@ -130,6 +130,9 @@ def test_evidence_that_a_plain_or_polite_ending_asks(kiwi, text, mark):
     ("화면 밝기는 어느 정도야", "?"),          # 어느 정도 as a noun asks "how much"
     ("이제 어느 정도 익숙해졌어", "."),        # … as an adverb it is "somewhat"
     ("뭘 입어도 잘 어울려요", "."),            # a question word inside a concessive clause
+    ("오늘 친구 만나는데 뭐 입어", "?"),       # 뭐 before a verb is "what", though Kiwi reads an interjection
+    ("화면 끌 때는 뭐 눌러", "?"),
+    ("뭐 괜찮아", "."),                        # … before an adjective it is one ("well")
 ])
 def test_question_words_that_ask_and_that_do_not(kiwi, text, mark):
     assert mark_of(kiwi, text) == mark
