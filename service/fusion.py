@@ -302,9 +302,13 @@ def is_filler(hypothesis: str, better: Sequence[str], ensemble: bool = False) ->
 def fusion_voters(text: str, nbest: Sequence[Hypothesis], segment_confidence: float | None,
                   limit: int) -> tuple[Hypothesis, list[Hypothesis]]:
     """The text as a hypothesis (with the belief the recogniser put in it) and the alternatives worth
-    aligning with it: best ranks first, at most `limit`, none that is the text or a filler of a better one."""
+    aligning with it: best ranks first, at most `limit`, none that is the text's own entry or a filler of a
+    better one."""
     ranked = sorted(nbest, key=lambda h: h.rank)
-    own = next((h for h in ranked if h.text.strip() == text), None)
+    # The text's own entry: the best-ranked one with the text's words (the frontend may strip marks from the
+    # text and not from the list).
+    words = strip_punctuation(text).split()
+    own = next((h for h in ranked if strip_punctuation(h.text).split() == words), None)
     first = Hypothesis(text, 1, own.score if own else None,
                        own.confidence if own and own.confidence is not None else segment_confidence,
                        own.source if own else None)
@@ -314,13 +318,13 @@ def fusion_voters(text: str, nbest: Sequence[Hypothesis], segment_confidence: fl
     # n-best list comes with its scores.
     ensemble = not beliefs_sent(ranked)
     for hypothesis in ranked:
-        written = hypothesis.text.strip()
-        if written == text:
+        if hypothesis is own:
             continue
         # Read with its formal endings as they are written (기능임니다 → 기능입니다): another recogniser that spells
         # an ending by ear votes for the word, not for the non-word.
-        candidate = respell_endings(written)
-        if not candidate or candidate in seen:
+        candidate = respell_endings(hypothesis.text.strip())
+        # A repeat in an ensemble is one more recogniser agreeing; in one recogniser's list it is padding.
+        if not candidate or (candidate in seen and not ensemble):
             continue
         filler = is_filler(candidate, seen, ensemble)
         seen.append(candidate)

@@ -246,6 +246,17 @@ def test_recognisers_that_agree_but_for_their_marks_each_vote():
     assert first.text == "가 나 다" and [h.text for h in alternatives] == ["가 나 다.", "가 너 다", "가 너 다."]
 
 
+def test_in_an_ensemble_a_repeat_is_one_more_vote_but_the_texts_own_entry_is_not():
+    first, alternatives = fusion_voters("가 나 다", (Hypothesis("가 나 다.", 1), Hypothesis("가 너 다", 2),
+                                                  Hypothesis("가 너 다", 3), Hypothesis("가 나 다", 4)), None, 8)
+    assert first.text == "가 나 다" and [h.text for h in alternatives] == ["가 너 다", "가 너 다", "가 나 다"]
+    # In one recogniser's scored list the repeats are padding.
+    first, alternatives = fusion_voters("가 나 다", (Hypothesis("가 나 다.", 1, -1.0), Hypothesis("가 너 다", 2, -2.0),
+                                                  Hypothesis("가 너 다", 3, -3.0), Hypothesis("가 나 다", 4, -4.0)),
+                                        None, 8)
+    assert [h.text for h in alternatives] == ["가 너 다"]
+
+
 def test_a_word_two_recognisers_write_with_different_marks_carries_both_votes():
     text = "오늘은 회의실에서 예상안을 검토합니다"
     first, alternatives = fusion_voters(text, _hypotheses(text, "오늘은 회의실에서 예산안을 검토합니다",
