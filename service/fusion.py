@@ -287,16 +287,24 @@ def beliefs_sent(hypotheses: Sequence[Hypothesis]) -> bool:
     return all(h.confidence is not None for h in hypotheses) or all(h.score is not None for h in hypotheses)
 
 
-def is_filler(hypothesis: str, better: Sequence[str], ensemble: bool = False) -> bool:
+def is_filler(hypothesis: str, better: Sequence[str], independent: bool = False) -> bool:
     """A filler alternative only reorders the words of a better-ranked hypothesis or adds or removes marks:
     it carries no letters of its own, and counting it would let a frontend's padding outvote a recogniser.
-    In an `ensemble` (each entry what another recogniser wrote) the same words with other marks are a second
-    recogniser agreeing, and vote; reordered words still do not."""
+    From another recogniser (`independent`) the same words, with other marks or none, are that recogniser
+    agreeing, and vote; reordered words still do not."""
     words = strip_punctuation(hypothesis).split()
     others = [strip_punctuation(other).split() for other in better]
     if words in others:
-        return not ensemble
+        return not independent
     return any(sorted(words) == sorted(other) for other in others)
+
+
+def _another_recogniser(hypothesis: Hypothesis, better: Sequence[Hypothesis]) -> bool:
+    """The entry names a `source` that none of the better entries with the same words has (a frontend that
+    sends several recognisers' outputs names each)."""
+    words = strip_punctuation(hypothesis.text).split()
+    same = [h.source for h in better if strip_punctuation(h.text).split() == words]
+    return hypothesis.source is not None and all(s is not None and s != hypothesis.source for s in same)
 
 
 def fusion_voters(text: str, nbest: Sequence[Hypothesis], segment_confidence: float | None,
@@ -313,24 +321,26 @@ def fusion_voters(text: str, nbest: Sequence[Hypothesis], segment_confidence: fl
                        own.confidence if own and own.confidence is not None else segment_confidence,
                        own.source if own else None)
     kept: list[Hypothesis] = []
-    seen = [text]
+    seen = [first]
     # With no belief sent, each entry is what one recogniser wrote (an ensemble frontend); a recogniser's own
-    # n-best list comes with its scores.
+    # n-best list comes with its scores, and only a `source` of its own makes an entry another recogniser's.
     ensemble = not beliefs_sent(ranked)
     for hypothesis in ranked:
         if hypothesis is own:
             continue
         # Read with its formal endings as they are written (기능임니다 → 기능입니다): another recogniser that spells
         # an ending by ear votes for the word, not for the non-word.
-        candidate = respell_endings(hypothesis.text.strip())
-        # A repeat in an ensemble is one more recogniser agreeing; in one recogniser's list it is padding.
-        if not candidate or (candidate in seen and not ensemble):
+        candidate = replace(hypothesis, text=respell_endings(hypothesis.text.strip()))
+        if not candidate.text:
             continue
-        filler = is_filler(candidate, seen, ensemble)
+        independent = ensemble or _another_recogniser(candidate, seen)
+        # A repeat from another recogniser is one more agreeing; in one recogniser's list it is padding.
+        if candidate.text in (h.text for h in seen) and not independent:
+            continue
+        filler = is_filler(candidate.text, [h.text for h in seen], independent)
         seen.append(candidate)
         if not filler and len(kept) < limit:
-            kept.append(Hypothesis(candidate, hypothesis.rank, hypothesis.score, hypothesis.confidence,
-                                   hypothesis.source))
+            kept.append(candidate)
     return first, kept
 
 

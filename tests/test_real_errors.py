@@ -257,6 +257,17 @@ def test_in_an_ensemble_a_repeat_is_one_more_vote_but_the_texts_own_entry_is_not
     assert [h.text for h in alternatives] == ["가 너 다"]
 
 
+def test_entries_that_name_another_recogniser_vote_even_with_their_beliefs():
+    # A frontend sending several recognisers' outputs with confidences names each entry's `source`: the same
+    # words from another recogniser vote; from the same one, or with no source, they are padding.
+    nbest = (Hypothesis("가 나 다", 1, confidence=0.9, source="a"), Hypothesis("가 너 다", 2, confidence=0.8, source="b"),
+             Hypothesis("가 너 다.", 3, confidence=0.7, source="c"), Hypothesis("가 너 다!", 4, confidence=0.6, source="b"),
+             Hypothesis("가 너 다?", 5, confidence=0.5), Hypothesis("가 나 다.", 6, confidence=0.4, source="c"))
+    first, alternatives = fusion_voters("가 나 다", nbest, None, 8)
+    assert first.source == "a"
+    assert [(h.text, h.source) for h in alternatives] == [("가 너 다", "b"), ("가 너 다.", "c"), ("가 나 다.", "c")]
+
+
 def test_a_word_two_recognisers_write_with_different_marks_carries_both_votes():
     text = "오늘은 회의실에서 예상안을 검토합니다"
     first, alternatives = fusion_voters(text, _hypotheses(text, "오늘은 회의실에서 예산안을 검토합니다",
