@@ -3,7 +3,8 @@ the candidate stage, `service/candidates.py`):
 
 - Kiwi's readings with the sound rules reversed as typos (`service/spelling.py`), of the whole text and of
   every eojeol in a window of its neighbours (`spelling_repairs`, `eojeol_windows`);
-- doubtful eojeols respelled as they sound, kept where Kiwi reads the respelling as words (`sound_alike_repairs`);
+- doubtful eojeols respelled as they sound, and non-words one confusion of the ear away, kept where Kiwi reads
+  the respelling as words (`sound_alike_repairs`);
 - rules: a case particle made to agree with its noun (`agreement_repairs`), jamo composed and the formal ending
   respelled (`rule_repairs`), an ending heard as a word of its own joined to its stem (`split_ending_repairs`);
 - the particles 의 and 에, which are said alike, written for one another (`said_alike_particle_repairs`);
@@ -21,7 +22,7 @@ from typing import Callable, Sequence
 from service.kiwi_lm import Analysis, KiwiToolkit, Morpheme, PlacedMorphemes
 from service.particles import agree, is_case_particle, particle_positions, particle_tag
 from service.phonology import compose, decompose
-from service.spelling import compose_loose_jamo, respell_ending, sound_alike_spellings
+from service.spelling import compose_loose_jamo, misheard_spellings, respell_ending, sound_alike_spellings
 from service.suspects import is_nonword
 from service.text import compact, marks_around
 from service.text_spans import eojeols
@@ -126,22 +127,24 @@ def sound_alike_repairs(suspects: Sequence[Sequence[SuspectSpan]], kiwi: KiwiToo
     as they sound (`sound_alike_spellings`): the spellings Kiwi reads as words, with no form it does not know,
     that its language model prefers to the eojeol as written (the best `per_eojeol` of them). One Kiwi call
     for the whole batch."""
-    asked: list[tuple[int, int, int, str, str, str]] = []  # request, start, end, lead, trail, written core
+    asked: list[tuple[int, int, int, str, str, str, bool]] = []  # request, span, lead, trail, core, non-word
     for r, spans in enumerate(suspects):
         doubtful = [s for s in spans if s.nonword or s.doubt >= min_doubt]
         doubtful.sort(key=lambda s: (not s.nonword, -s.doubt, s.start))
         for span in doubtful[:MAX_RESPELLED_EOJEOLS]:
             lead, trail = marks_around(span.text)
             core = span.text[len(lead):len(span.text) - len(trail)]
-            asked.append((r, span.start, span.end, lead, trail, core))
+            asked.append((r, span.start, span.end, lead, trail, core, span.nonword))
     # Weighed with their formal endings as they are written: a respelled stem keeps an ending spelled by ear
-    # (읻씀니다 → 있슴니다), and Kiwi would judge the non-word.
-    variants = [tuple(dict.fromkeys(respell_ending(v) for v in sound_alike_spellings(core, 24)))
-                for *_, core in asked]
-    texts = list(dict.fromkeys([core for *_, core in asked] + [v for vs in variants for v in vs]))
+    # (읻씀니다 → 있슴니다), and Kiwi would judge the non-word. A non-word is never right, so it is also read
+    # one confusion of the ear away (골스로 → 골수로), which Kiwi's typo search of the sentence may pass over.
+    variants = [tuple(dict.fromkeys(respell_ending(v) for v in sound_alike_spellings(core, 24)
+                                    + (misheard_spellings(core) if nonword else ())))
+                for *_, core, nonword in asked]
+    texts = list(dict.fromkeys([core for *_, core, _ in asked] + [v for vs in variants for v in vs]))
     readings = dict(zip(texts, kiwi.analyze(texts)))
     repairs: list[list[tuple[int, int, str]]] = [[] for _ in suspects]
-    for (r, start, end, lead, trail, core), options in zip(asked, variants):
+    for (r, start, end, lead, trail, core, _), options in zip(asked, variants):
         written = readings[core].score
         words = [(readings[v].score, v) for v in options
                  if readings[v].score > written and not any(m.oov for m in readings[v].morphemes)

@@ -30,6 +30,10 @@ _OPEN_VOWELS = (("ㅓ", "ㅏ"), ("ㅓ", "ㅕ"), ("ㅗ", "ㅜ"), ("ㅔ", "ㅣ")) 
 # recogniser also loses the tension that was said (나쁜 heard 나븐, 일찍 heard 일직), so each pair is a
 # confusion both ways.
 _TENSED_ONSETS = (("ㄱ", "ㄲ"), ("ㄷ", "ㄸ"), ("ㅂ", "ㅃ"), ("ㅅ", "ㅆ"), ("ㅈ", "ㅉ"))
+# Lax and aspirated onsets differ in a puff of breath a recogniser misses or adds (빌딩 heard 빌팅, 크루즈 heard
+# 그르즈). Not among Kiwi's typos (the whole-text search would take them too often); a non-word's respellings
+# only (`misheard_spellings`).
+_ASPIRATED_ONSETS = (("ㄱ", "ㅋ"), ("ㄷ", "ㅌ"), ("ㅂ", "ㅍ"), ("ㅈ", "ㅊ"))
 # Final ㄴ and ㅇ before a consonant differ only in where the tongue closes, which the ear barely tells apart and
 # the lips do not show (연구 heard 영구, 공부 heard 곤부). Before a vowel they do not meet: ㄴ moves on to start
 # the next syllable (산이 [사니]) and ㅇ stays (상이). ㅁ closes the lips, which a lip-reading recogniser sees.
@@ -248,3 +252,51 @@ def sound_alike_spellings(word: str, limit: int = 48) -> tuple[str, ...]:
         if len(found) >= limit * 4:
             break
     return tuple(sorted(found, key=lambda s: (found[s], s))[:limit])
+
+
+# --- spellings a recogniser may have misheard -------------------------------------------------------------
+
+def _spelled_for_heard(pairs: tuple[tuple[str, str], ...]) -> dict[str, tuple[str, ...]]:
+    """(spelled, heard) pairs as heard → the spellings it may stand for."""
+    table: dict[str, list[str]] = {}
+    for spelled, heard in pairs:
+        table.setdefault(heard, []).append(spelled)
+    return {heard: tuple(spelled) for heard, spelled in table.items()}
+
+
+_MISHEARD_VOWELS = _spelled_for_heard(_VOWEL_CONFUSIONS + _both_ways(_NEAR_VOWELS) + _both_ways(_OPEN_VOWELS))
+_MISHEARD_ONSETS = _spelled_for_heard(_both_ways(_TENSED_ONSETS) + _both_ways(_ASPIRATED_ONSETS))
+_MISHEARD_CODAS = _spelled_for_heard(_both_ways(_NASAL_CODAS) + _CODA_FAMILIES)
+_SONORANT_CODAS = ("", "ㄴ", "ㄹ", "ㅁ", "ㅇ")
+
+
+@lru_cache(maxsize=4096)
+def misheard_spellings(word: str, limit: int = 24) -> tuple[str, ...]:
+    """Spellings of a Hangul eojeol one confusion of the ear away (the vowels, onsets and final consonants that
+    `mishearing_definitions`, `vowel_confusion_definitions` and `spelled_by_ear_definitions` give Kiwi, and lax
+    and aspirated onsets): 골스로 → 골수로, 암추나 → 암초나, 광압성 → 광합성, 빌팅 → 빌딩. For an eojeol Kiwi
+    cannot read as words, whose typo search may keep a reading of unknown pieces; at most `limit`, vowels first
+    (the commonest confusion), then onsets, then final consonants."""
+    syllables = [decompose(ch) for ch in word]
+    if not syllables or any(s is None for s in syllables) or len(syllables) > 12:
+        return ()
+    vowels, onsets, codas = [], [], []
+    for i, s in enumerate(syllables):
+        assert s is not None
+        vowels += [(i, Syllable(s.onset, v, s.coda)) for v in _MISHEARD_VOWELS.get(s.vowel, ())]
+        onsets += [(i, Syllable(o, s.vowel, s.coda)) for o in _MISHEARD_ONSETS.get(s.onset, ())]
+        previous = syllables[i - 1] if i else None
+        if s.onset == "ㅇ" and previous is not None and previous.coda in _SONORANT_CODAS:
+            onsets.append((i, Syllable("ㅎ", s.vowel, s.coda)))  # a weak ㅎ between voiced sounds (광압성)
+        following = syllables[i + 1] if i + 1 < len(syllables) else None
+        # Final ㄴ and ㅇ meet only before a consonant; a coda's family is spelled for it before a vowel.
+        before_vowel = following is not None and following.onset == "ㅇ"
+        codas += [(i, Syllable(s.onset, s.vowel, c)) for c in _MISHEARD_CODAS.get(s.coda, ())
+                  if ((c, s.coda) in _CODA_FAMILIES) == before_vowel]
+    out: dict[str, None] = {}
+    for i, syllable in vowels + onsets + codas:
+        respelled = word[:i] + compose(syllable.onset, syllable.vowel, syllable.coda) + word[i + 1:]
+        out.setdefault(respelled, None)
+        if len(out) >= limit:
+            break
+    return tuple(out)

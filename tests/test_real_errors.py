@@ -391,6 +391,8 @@ def test_a_repair_an_outvoted_alternative_also_offers_keeps_its_own_evidence(pip
     ("오ㄹ해 목표를 같이 정했어요", "올해"),          # jamo written apart
     ("서류를 천천히 확인할 세요", "확인하세요"),       # an ending heard as a word of its own
     ("시간이 인는 분은 남아 주세요", "있는"),          # said [인는]: an adnominal ending Kiwi reads twice
+    ("회사 앞 빌팅 일층에서 만나요", "빌딩"),          # an onset heard aspirated: one confusion of the ear
+    ("식물은 광압성으로 양분을 만든다", "광합성으로"),  # a weak ㅎ between voiced sounds not heard
 ])
 def test_a_non_word_is_repaired_even_when_the_recogniser_was_sure(pipeline, text, repaired):
     [result] = pipeline.correct([_sure(text)], TermLists())
@@ -413,6 +415,27 @@ def test_a_repair_by_rule_that_leaves_a_non_word_yields_to_a_whole_one(pipeline,
     # sentence, which also repairs the other word, holds it, and must not carry it in.
     [result] = pipeline.correct([SegmentInput("s", text)], TermLists())
     assert "있습니다" in result.corrected and "읻" not in result.corrected
+
+
+def test_a_non_word_is_read_one_confusion_of_the_ear_away():
+    from service.spelling import misheard_spellings
+
+    assert "골수로" in misheard_spellings("골스로")          # ㅡ/ㅜ, near vowels
+    assert "암초나" in misheard_spellings("암추나")          # ㅗ/ㅜ
+    assert "빌딩" in misheard_spellings("빌팅")              # lax and aspirated onsets
+    assert "광합성" in misheard_spellings("광압성")          # a weak ㅎ after a sonorant
+    assert "영구" in misheard_spellings("연구")              # final ㄴ/ㅇ before a consonant …
+    assert "상이" not in misheard_spellings("산이")          # … not before a vowel, where ㄴ moves on
+    assert "쫓아" in misheard_spellings("쫒아")              # a final consonant's family before a vowel …
+    assert "쫓" not in misheard_spellings("쫒")              # … not at the end, where both are said alike
+    assert len(misheard_spellings("가나다라마바사아자차", limit=5)) == 5
+
+
+def test_a_right_word_is_not_respelled_one_confusion_away(pipeline):
+    # Only a non-word is read a confusion away: 연구 (research) stays, though 영구 is a word too.
+    text = "이번 연구 결과를 내일 발표합니다"
+    [result] = pipeline.correct([_sure(text)], TermLists())
+    assert [e for e in result.edits if e.source == "spelling"] == []
 
 
 def test_a_verb_after_a_noun_is_no_particle_to_make_agree(pipeline):
