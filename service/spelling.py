@@ -30,10 +30,6 @@ _OPEN_VOWELS = (("ㅓ", "ㅏ"), ("ㅓ", "ㅕ"), ("ㅗ", "ㅜ"), ("ㅔ", "ㅣ")) 
 # recogniser also loses the tension that was said (나쁜 heard 나븐, 일찍 heard 일직), so each pair is a
 # confusion both ways.
 _TENSED_ONSETS = (("ㄱ", "ㄲ"), ("ㄷ", "ㄸ"), ("ㅂ", "ㅃ"), ("ㅅ", "ㅆ"), ("ㅈ", "ㅉ"))
-# Lax and aspirated onsets differ in a puff of breath a recogniser misses or adds (빌딩 heard 빌팅, 크루즈 heard
-# 그르즈). Not among Kiwi's typos (the whole-text search would take them too often); a non-word's respellings
-# only (`misheard_spellings`).
-_ASPIRATED_ONSETS = (("ㄱ", "ㅋ"), ("ㄷ", "ㅌ"), ("ㅂ", "ㅍ"), ("ㅈ", "ㅊ"))
 # Final ㄴ and ㅇ before a consonant differ only in where the tongue closes, which the ear barely tells apart and
 # the lips do not show (연구 heard 영구, 공부 heard 곤부). Before a vowel they do not meet: ㄴ moves on to start
 # the next syllable (산이 [사니]) and ㅇ stays (상이). ㅁ closes the lips, which a lip-reading recogniser sees.
@@ -265,7 +261,7 @@ def _spelled_for_heard(pairs: tuple[tuple[str, str], ...]) -> dict[str, tuple[st
 
 
 _MISHEARD_VOWELS = _spelled_for_heard(_VOWEL_CONFUSIONS + _both_ways(_NEAR_VOWELS) + _both_ways(_OPEN_VOWELS))
-_MISHEARD_ONSETS = _spelled_for_heard(_both_ways(_TENSED_ONSETS) + _both_ways(_ASPIRATED_ONSETS))
+_MISHEARD_ONSETS = _spelled_for_heard(_both_ways(_TENSED_ONSETS))
 _MISHEARD_CODAS = _spelled_for_heard(_both_ways(_NASAL_CODAS) + _CODA_FAMILIES)
 _SONORANT_CODAS = ("", "ㄴ", "ㄹ", "ㅁ", "ㅇ")
 
@@ -273,10 +269,10 @@ _SONORANT_CODAS = ("", "ㄴ", "ㄹ", "ㅁ", "ㅇ")
 @lru_cache(maxsize=4096)
 def misheard_spellings(word: str, limit: int = 24) -> tuple[str, ...]:
     """Spellings of a Hangul eojeol one confusion of the ear away (the vowels, onsets and final consonants that
-    `mishearing_definitions`, `vowel_confusion_definitions` and `spelled_by_ear_definitions` give Kiwi, and lax
-    and aspirated onsets): 골스로 → 골수로, 암추나 → 암초나, 광압성 → 광합성, 빌팅 → 빌딩. For an eojeol Kiwi
-    cannot read as words, whose typo search may keep a reading of unknown pieces; at most `limit`, vowels first
-    (the commonest confusion), then onsets, then final consonants."""
+    `mishearing_definitions`, `vowel_confusion_definitions` and `spelled_by_ear_definitions` give Kiwi):
+    골스로 → 골수로, 암추나 → 암초나, 광압성 → 광합성, 뚝족 → 뚝쪽. For an eojeol Kiwi cannot read as words,
+    whose typo search of the sentence may keep a reading of unknown pieces; at most `limit`, vowels first (the
+    commonest confusion), then onsets, then final consonants."""
     syllables = [decompose(ch) for ch in word]
     if not syllables or any(s is None for s in syllables) or len(syllables) > 12:
         return ()
