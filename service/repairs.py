@@ -124,9 +124,9 @@ def agreement_repairs(text: str, analysis: Analysis) -> list[tuple[int, int, str
 def sound_alike_repairs(suspects: Sequence[Sequence[SuspectSpan]], kiwi: KiwiToolkit, min_doubt: float,
                         per_eojeol: int) -> list[list[tuple[int, int, str]]]:
     """Per text (given by its suspect spans), the non-words and eojeols at least `min_doubt` doubtful respelled
-    as they sound (`sound_alike_spellings`): the spellings Kiwi reads as words, with no form it does not know,
-    that its language model prefers to the eojeol as written (the best `per_eojeol` of them). One Kiwi call
-    for the whole batch."""
+    as they sound (`sound_alike_spellings`), and the non-words also one confusion of the ear away
+    (`misheard_spellings`): the spellings Kiwi reads as words, with no form it does not know, that its language
+    model prefers to the eojeol as written (the best `per_eojeol` of them). One Kiwi call for the whole batch."""
     asked: list[tuple[int, int, int, str, str, str, bool]] = []  # request, span, lead, trail, core, non-word
     for r, spans in enumerate(suspects):
         doubtful = [s for s in spans if s.nonword or s.doubt >= min_doubt]

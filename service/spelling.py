@@ -282,8 +282,8 @@ def misheard_spellings(word: str, limit: int = 24) -> tuple[str, ...]:
         vowels += [(i, Syllable(s.onset, v, s.coda)) for v in _MISHEARD_VOWELS.get(s.vowel, ())]
         onsets += [(i, Syllable(o, s.vowel, s.coda)) for o in _MISHEARD_ONSETS.get(s.onset, ())]
         previous = syllables[i - 1] if i else None
-        if s.onset == "ㅇ" and previous is not None and previous.coda in _SONORANT_CODAS:
-            onsets.append((i, Syllable("ㅎ", s.vowel, s.coda)))  # a weak ㅎ between voiced sounds (광압성)
+        if previous is not None and previous.coda in _SONORANT_CODAS:  # a weak ㅎ between voiced sounds (광압성)
+            onsets += [(i, Syllable(spelled, s.vowel, s.coda)) for spelled, heard in _WEAK_ONSETS if heard == s.onset]
         following = syllables[i + 1] if i + 1 < len(syllables) else None
         # Final ㄴ and ㅇ meet only before a consonant; a coda's family is spelled for it before a vowel.
         before_vowel = following is not None and following.onset == "ㅇ"
