@@ -73,7 +73,7 @@ _CLOSES_QUESTION_WORD = _WHETHER | frozenset({
 _QUESTION_WORDS = frozenset({
     ("뭐", "NP"), ("뭣", "NP"), ("무엇", "NP"), ("어디", "NP"), ("누구", "NP"), ("언제", "NP"), ("언제", "MAG"),
     ("왜", "MAG"), ("어째서", "MAG"), ("어찌", "MAG"), ("얼마나", "MAG"), ("어떻게", "MAG"), ("무슨", "MM"),
-    ("어느", "MM"), ("어떤", "MM"), ("몇", "MM"), ("몇", "NR"), ("웬", "MM"), ("얼마", "NNG"), ("며칠", "NNG"),
+    ("뭔", "MM"), ("어느", "MM"), ("어떤", "MM"), ("몇", "MM"), ("몇", "NR"), ("웬", "MM"), ("얼마", "NNG"), ("며칠", "NNG"),
     ("웬일", "NNG"), ("어떻", "VA"), ("어떻", "VA-I"), ("어떡하", "VV"), ("어쩌", "VV")})
 # A question word followed by these is indefinite, not asking: 언제든지, 누구나, 뭔가, 누구도, 무엇보다.
 _INDEFINITE_AFTER = frozenset({"든", "든지", "이든", "이든지", "나", "이나", "라도", "도", "ᆫ가", "인가", "보다",
