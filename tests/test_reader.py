@@ -133,7 +133,7 @@ def test_evidence_that_a_plain_or_polite_ending_asks(kiwi, text, mark):
     ("오늘 친구 만나는데 뭐 입어", "?"),       # 뭐 before a verb is "what", though Kiwi reads an interjection
     ("화면 끌 때는 뭐 눌러", "?"),
     ("뭐 괜찮아", "."),                        # … before an adjective it is one ("well")
-    ("회의 끝나고 뭔 일정 있어", "?"),         # 뭔, the spoken 무슨
+    ("아까 전화 왔는데 뭔 얘기가 나왔어", "?"),  # 뭔, the spoken 무슨
 ])
 def test_question_words_that_ask_and_that_do_not(kiwi, text, mark):
     assert mark_of(kiwi, text) == mark
