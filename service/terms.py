@@ -63,6 +63,8 @@ class TermIndex:
     budgets: np.ndarray  # how far (in jamo edits) a stretch may sound from each row
     source: EditSource
     by_letters: dict[int, np.ndarray] = field(default_factory=dict, compare=False)
+    # Terms written in Latin letters alone, by their lower case: a recogniser writes api for the API it heard.
+    latin_terms: dict[str, int] = field(default_factory=dict, compare=False)
 
     @classmethod
     def build(cls, terms: tuple[str, ...], source: EditSource, max_distance: float) -> "TermIndex":
@@ -80,10 +82,11 @@ class TermIndex:
             by_letters.setdefault(letters[i], []).append(r)
         keys = tuple(key for _, key in rows)
         # Every way of saying a term is held to the budget of the term as written.
+        latin_terms = {t.lower(): i for i, t in enumerate(usable) if _LATIN_WORD.fullmatch(t)}
         return cls(usable, tuple(i for i, _ in rows), tuple(rows.values()), keys,
                    tuple(family_key(k) for k in keys), letters, sounds,
                    np.array([max_distance * sounds[i] for i, _ in rows], dtype=float), source,
-                   {n: np.array(ids) for n, ids in by_letters.items()})
+                   {n: np.array(ids) for n, ids in by_letters.items()}, latin_terms)
 
     def __bool__(self) -> bool:
         return bool(self.terms)
@@ -147,6 +150,8 @@ _LETTER_NAMES = dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
 
 # An acronym: a run of 2–6 capitals with no other Latin letter beside it (the KTX of KTX로, the CD of 아르고CD).
 _ACRONYM = re.compile(r"(?<![A-Za-z])[A-Z]{2,6}(?![A-Za-z])")
+# A word of Latin letters, whole (not a piece of a longer one).
+_LATIN_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]+(?![A-Za-z])")
 
 
 def spoken(term: str) -> str:
@@ -320,6 +325,8 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
                     continue  # nor does it take a piece of a Latin word (the IT of ITEM)
                 best.setdefault(term_id, []).extend(
                     _rewrites(text, start, stop, eojeol_ends[stop], said, term_id, distance, index, particle_follows))
+    for term_id, match in _cased_differently(text, index):
+        best.setdefault(term_id, []).append(match)
     matches: list[TermMatch] = []
     for term_id, found in best.items():
         # At the same distance and length, a place whose rest stays as written before one that needs a
@@ -337,6 +344,18 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
         matches.extend(m for readings in kept.values() for m in readings)
     matches.sort(key=lambda m: (m.distance / max(m.sounds, 1), m.start))
     return matches
+
+
+def _cased_differently(text: str, index: TermIndex) -> Iterator[tuple[int, TermMatch]]:
+    """Latin words of `text` that are a Latin term of `index` written in other cases (api, fAA for API, FAA): the
+    same letters, so the same sound, at a distance of nothing."""
+    if not index.latin_terms:
+        return
+    for word in _LATIN_WORD.finditer(text):
+        term_id = index.latin_terms.get(word.group().lower())
+        if term_id is not None and word.group() != index.terms[term_id]:
+            yield term_id, TermMatch(word.start(), word.end(), index.terms[term_id], index.terms[term_id], 0.0,
+                                     index.sounds[term_id], index.source, index.letters[term_id])
 
 
 def _occurrences(text: str, term: str) -> list[int]:

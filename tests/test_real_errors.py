@@ -314,6 +314,15 @@ def test_a_term_is_recovered_from_a_vowel_confusion(pipeline):
     assert [e.source for e in result.edits if "오케스트레이션" in e.after] == ["hotword"]
 
 
+def test_a_latin_term_written_in_other_cases_takes_the_terms_own(pipeline):
+    [result] = pipeline.correct([SegmentInput("s", "오늘 api 문서와 kpi 표를 공유합니다")],
+                                TermLists(hotwords=("API", "KPI", "OKR")))
+    assert "API 문서와 KPI 표를" in result.corrected
+    assert {e.source for e in result.edits if e.after in ("API", "KPI")} == {"hotword"}
+    [result] = pipeline.correct([SegmentInput("s", "오늘 apple 주가가 올랐어요")], TermLists(hotwords=("API",)))
+    assert "apple" in result.corrected  # a longer word is not the term
+
+
 def test_a_term_split_in_two_is_put_back_together(pipeline):
     [result] = pipeline.correct([SegmentInput("s", "새 쿠버 네티스 클러스터를 오늘 만들었어요")],
                                 TermLists(hotwords=("쿠버네티스", "도커")))
