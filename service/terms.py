@@ -81,8 +81,8 @@ class TermIndex:
         for r, (i, _) in enumerate(rows):
             by_letters.setdefault(letters[i], []).append(r)
         keys = tuple(key for _, key in rows)
-        # Every way of saying a term is held to the budget of the term as written.
         latin_terms = {t.lower(): i for i, t in enumerate(usable) if _LATIN_WORD.fullmatch(t)}
+        # Every way of saying a term is held to the budget of the term as written.
         return cls(usable, tuple(i for i, _ in rows), tuple(rows.values()), keys,
                    tuple(family_key(k) for k in keys), letters, sounds,
                    np.array([max_distance * sounds[i] for i, _ in rows], dtype=float), source,
