@@ -137,7 +137,7 @@ def sound_alike_repairs(suspects: Sequence[Sequence[SuspectSpan]], kiwi: KiwiToo
             asked.append((r, span.start, span.end, lead, trail, core, span.nonword))
     # Weighed with their formal endings as they are written: a respelled stem keeps an ending spelled by ear
     # (읻씀니다 → 있슴니다), and Kiwi would judge the non-word. A non-word is never right, so it is also read
-    # one confusion of the ear away (골스로 → 골수로), which Kiwi's typo search of the sentence may pass over.
+    # one confusion of the ear away (공브했어요 → 공부했어요), which Kiwi's typo search of the sentence may pass over.
     variants = [tuple(dict.fromkeys(respell_ending(v) for v in sound_alike_spellings(core, 24)
                                     + (misheard_spellings(core) if nonword else ())))
                 for *_, core, nonword in asked]

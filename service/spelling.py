@@ -270,7 +270,7 @@ _SONORANT_CODAS = ("", "ㄴ", "ㄹ", "ㅁ", "ㅇ")
 def misheard_spellings(word: str, limit: int = 24) -> tuple[str, ...]:
     """Spellings of a Hangul eojeol one confusion of the ear away (the vowels, onsets and final consonants that
     `mishearing_definitions`, `vowel_confusion_definitions` and `spelled_by_ear_definitions` give Kiwi):
-    골스로 → 골수로, 암추나 → 암초나, 광압성 → 광합성, 뚝족 → 뚝쪽. For an eojeol Kiwi cannot read as words,
+    공브했어요 → 공부했어요, 두서관 → 도서관, 전와 → 전화, 깝자기 → 갑자기. For an eojeol Kiwi cannot read as words,
     whose typo search of the sentence may keep a reading of unknown pieces; at most `limit`, vowels first (the
     commonest confusion), then onsets, then final consonants."""
     syllables = [decompose(ch) for ch in word]
@@ -282,7 +282,7 @@ def misheard_spellings(word: str, limit: int = 24) -> tuple[str, ...]:
         vowels += [(i, Syllable(s.onset, v, s.coda)) for v in _MISHEARD_VOWELS.get(s.vowel, ())]
         onsets += [(i, Syllable(o, s.vowel, s.coda)) for o in _MISHEARD_ONSETS.get(s.onset, ())]
         previous = syllables[i - 1] if i else None
-        if previous is not None and previous.coda in _SONORANT_CODAS:  # a weak ㅎ between voiced sounds (광압성)
+        if previous is not None and previous.coda in _SONORANT_CODAS:  # a weak ㅎ between voiced sounds (전와)
             onsets += [(i, Syllable(spelled, s.vowel, s.coda)) for spelled, heard in _WEAK_ONSETS if heard == s.onset]
         following = syllables[i + 1] if i + 1 < len(syllables) else None
         # Final ㄴ and ㅇ meet only before a consonant; a coda's family is spelled for it before a vowel.

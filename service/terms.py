@@ -347,7 +347,7 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
 
 
 def _cased_differently(text: str, index: TermIndex) -> Iterator[tuple[int, TermMatch]]:
-    """Latin words of `text` that are a Latin term of `index` written in other cases (api, fAA for API, FAA): the
+    """Latin words of `text` that are a Latin term of `index` written in other cases (api, Kpi for API, KPI): the
     same letters, so the same sound, at a distance of nothing."""
     if not index.latin_terms:
         return
