@@ -35,6 +35,8 @@ _NASAL = {"ㄱ": "ㅇ", "ㄷ": "ㄴ", "ㅂ": "ㅁ"}
 # The sonorant codas after which an onset ㅎ is barely said in running speech (전화 is said 저놔, 은행 으냉,
 # 발전하는 발저나는); between vowels it weakens as much.
 WEAK_H_AFTER = ("ㄴ", "ㄹ", "ㅁ", "ㅇ")
+# The codas of the syllables after which an onset ㅎ is barely said: none (a vowel), or a sonorant.
+WEAKENS_H = ("", *WEAK_H_AFTER)
 # Vowels most speakers no longer tell apart; the recogniser confuses them freely.
 _MERGED_VOWEL = {"ㅐ": "ㅔ", "ㅒ": "ㅖ", "ㅙ": "ㅞ", "ㅚ": "ㅞ", "ㅢ": "ㅣ"}
 # Consonants that differ only in tension or aspiration sound close; a substitution between them is cheap.

@@ -10,7 +10,8 @@ from functools import lru_cache
 
 from kiwipiepy import TypoDefinition, TypoTransformer, basic_typos_with_continual
 
-from service.phonology import CODAS, ONSETS, TAIL, VOWELS, Syllable, compose, decompose, pronounce_syllables
+from service.phonology import (CODAS, ONSETS, TAIL, VOWELS, WEAKENS_H, Syllable, compose, decompose,
+                               pronounce_syllables)
 from service.text import NON_WORD_MARKS, is_loose_jamo
 from service.text_spans import EOJEOL
 
@@ -263,7 +264,6 @@ def _spelled_for_heard(pairs: tuple[tuple[str, str], ...]) -> dict[str, tuple[st
 _MISHEARD_VOWELS = _spelled_for_heard(_VOWEL_CONFUSIONS + _both_ways(_NEAR_VOWELS) + _both_ways(_OPEN_VOWELS))
 _MISHEARD_ONSETS = _spelled_for_heard(_both_ways(_TENSED_ONSETS))
 _MISHEARD_CODAS = _spelled_for_heard(_both_ways(_NASAL_CODAS) + _CODA_FAMILIES)
-_SONORANT_CODAS = ("", "ㄴ", "ㄹ", "ㅁ", "ㅇ")
 
 
 @lru_cache(maxsize=4096)
@@ -282,7 +282,7 @@ def misheard_spellings(word: str, limit: int = 24) -> tuple[str, ...]:
         vowels += [(i, Syllable(s.onset, v, s.coda)) for v in _MISHEARD_VOWELS.get(s.vowel, ())]
         onsets += [(i, Syllable(o, s.vowel, s.coda)) for o in _MISHEARD_ONSETS.get(s.onset, ())]
         previous = syllables[i - 1] if i else None
-        if previous is not None and previous.coda in _SONORANT_CODAS:  # a weak ㅎ between voiced sounds (전와)
+        if previous is not None and previous.coda in WEAKENS_H:  # a weak ㅎ between voiced sounds (전와)
             onsets += [(i, Syllable(spelled, s.vowel, s.coda)) for spelled, heard in _WEAK_ONSETS if heard == s.onset]
         following = syllables[i + 1] if i + 1 < len(syllables) else None
         # Final ㄴ and ㅇ meet only before a consonant; a coda's family is spelled for it before a vowel.

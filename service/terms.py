@@ -22,7 +22,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from service.particles import agree, undo_liaison
-from service.phonology import (SPLIT_CODA, TAIL, TENSE, WEAK_H_AFTER, compose, decompose, family_key, final_consonant,
+from service.phonology import (SPLIT_CODA, TAIL, TENSE, WEAKENS_H, compose, decompose, family_key, final_consonant,
                                key_distance, pronounce, sound_key)
 from service.text import QUOTE_MARKS, is_hangul_syllable, is_latin_letter
 from service.types import EditSource
@@ -106,8 +106,6 @@ class TermIndexCache:
         return self.index.cache_info().currsize  # type: ignore[attr-defined]
 
 
-# After a vowel (no coda) or a sonorant an onset ㅎ is barely said.
-_WEAKENS_H = ("", *WEAK_H_AFTER)
 # A weakened ㅎ is a close sound, not the same one: it costs what a swap within a family of close sounds costs.
 WEAK_H_COST = 0.5
 
@@ -131,9 +129,9 @@ def said_variants(term: str) -> tuple[tuple[str, float], ...]:
         if left.coda == "ㅅ" and right.onset in TENSE:
             sai_siot[i - 1] = replace(left, coda="")
             sai_siot[i] = replace(right, onset=TENSE[right.onset])
-        if right.onset == "ㅎ" and left.coda in _WEAKENS_H:
+        if right.onset == "ㅎ" and left.coda in WEAKENS_H:
             weak_h[i] = replace(right, onset="ㅇ")
-        if right.onset == "ㅇ" and left.coda in _WEAKENS_H:
+        if right.onset == "ㅇ" and left.coda in WEAKENS_H:
             heard_h[i] = replace(right, onset="ㅎ")
     for respelled, cost in ((sai_siot, 0.0), (weak_h, WEAK_H_COST), (heard_h, WEAK_H_COST)):
         if respelled != syllables:
