@@ -287,24 +287,27 @@ def beliefs_sent(hypotheses: Sequence[Hypothesis]) -> bool:
     return all(h.confidence is not None for h in hypotheses) or all(h.score is not None for h in hypotheses)
 
 
-def is_filler(hypothesis: str, better: Sequence[str], independent: bool = False) -> bool:
+def is_filler(words: list[str], better: Sequence[list[str]], independent: bool = False) -> bool:
     """A filler alternative only reorders the words of a better-ranked hypothesis or adds or removes marks:
     it carries no letters of its own, and counting it would let a frontend's padding outvote a recogniser.
     From another recogniser (`independent`) the same words, with other marks or none, are that recogniser
-    agreeing, and vote; reordered words still do not."""
-    words = strip_punctuation(hypothesis).split()
-    others = [strip_punctuation(other).split() for other in better]
-    if words in others:
+    agreeing, and vote; reordered words still do not. `words` and `better` are hypotheses' words, marks
+    stripped (`_words`)."""
+    if words in better:
         return not independent
-    return any(sorted(words) == sorted(other) for other in others)
+    return any(sorted(words) == sorted(other) for other in better)
 
 
-def _another_recogniser(hypothesis: Hypothesis, better: Sequence[Hypothesis]) -> bool:
-    """The entry names a `source` that none of the better entries with the same words has (a frontend that
-    sends several recognisers' outputs names each)."""
-    words = strip_punctuation(hypothesis.text).split()
-    same = [h.source for h in better if strip_punctuation(h.text).split() == words]
-    return hypothesis.source is not None and all(s is not None and s != hypothesis.source for s in same)
+def _words(text: str) -> list[str]:
+    return strip_punctuation(text).split()
+
+
+def _another_recogniser(source: str | None, words: list[str],
+                        better: Sequence[tuple[Hypothesis, list[str]]]) -> bool:
+    """An entry from `source` names a recogniser that none of the better entries with the same `words` has (a
+    frontend that sends several recognisers' outputs names each)."""
+    same = [h.source for h, other in better if other == words]
+    return source is not None and all(s is not None and s != source for s in same)
 
 
 def fusion_voters(text: str, nbest: Sequence[Hypothesis], segment_confidence: float | None,
@@ -315,13 +318,13 @@ def fusion_voters(text: str, nbest: Sequence[Hypothesis], segment_confidence: fl
     ranked = sorted(nbest, key=lambda h: h.rank)
     # The text's own entry: the best-ranked one with the text's words (the frontend may strip marks from the
     # text and not from the list).
-    words = strip_punctuation(text).split()
-    own = next((h for h in ranked if strip_punctuation(h.text).split() == words), None)
+    words = _words(text)
+    own = next((h for h in ranked if _words(h.text) == words), None)
     first = Hypothesis(text, 1, own.score if own else None,
                        own.confidence if own and own.confidence is not None else segment_confidence,
                        own.source if own else None)
     kept: list[Hypothesis] = []
-    seen = [first]
+    seen: list[tuple[Hypothesis, list[str]]] = [(first, words)]  # each with its words, read once
     # With no belief sent, each entry is what one recogniser wrote (an ensemble frontend); a recogniser's own
     # n-best list comes with its scores, and only a `source` of its own makes an entry another recogniser's.
     ensemble = not beliefs_sent(ranked)
@@ -333,12 +336,13 @@ def fusion_voters(text: str, nbest: Sequence[Hypothesis], segment_confidence: fl
         candidate = replace(hypothesis, text=respell_endings(hypothesis.text.strip()))
         if not candidate.text:
             continue
-        independent = ensemble or _another_recogniser(candidate, seen)
+        candidate_words = _words(candidate.text)
+        independent = ensemble or _another_recogniser(candidate.source, candidate_words, seen)
         # A repeat from another recogniser is one more agreeing; in one recogniser's list it is padding.
-        if candidate.text in (h.text for h in seen) and not independent:
+        if not independent and any(h.text == candidate.text for h, _ in seen):
             continue
-        filler = is_filler(candidate.text, [h.text for h in seen], independent)
-        seen.append(candidate)
+        filler = is_filler(candidate_words, [other for _, other in seen], independent)
+        seen.append((candidate, candidate_words))
         if not filler and len(kept) < limit:
             kept.append(candidate)
     return first, kept
