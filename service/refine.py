@@ -138,7 +138,8 @@ def _asking_question_word(ending: _Ending) -> bool:
     """A question word (뭐, 어디, 언제, 왜, 어떻게 …) in the main clause of the last sentence, used as one.
     (A sentence ending in …는지/…ㄹ지 never gets here: `sentence_mark` reads it as stating first.)"""
     body = ending.body
-    closed = _last_index(body, lambda _, m: m.tag in ("EC", "EF") and m.form in _CLOSES_QUESTION_WORD)
+    closed = _last_index(body, lambda j, m: (m.tag in ("EC", "EF") and m.form in _CLOSES_QUESTION_WORD)
+                         or _whether_apart(body, j))
     for i in range(closed + 1, len(body)):
         m = body[i]
         following = body[i + 1:i + 4]
@@ -154,6 +155,13 @@ def _asking_question_word(ending: _Ending) -> bool:
             continue
         return True
     return False
+
+
+def _whether_apart(body: Sequence[Morpheme], j: int) -> bool:
+    """…ㄹ 지 / …는 지 written apart: Kiwi reads the bound noun 지 after an adnominal ending, and the embedded
+    question (어디로 갈 지 몰라) closes the question word before it as …ㄹ지 does."""
+    return (j > 0 and (body[j].form, body[j].tag) == ("지", "NNB") and body[j - 1].tag == "ETM"
+            and body[j].start > body[j - 1].end)
 
 
 def _phrase_is_asked(following: Sequence[Morpheme], j: int) -> bool:
