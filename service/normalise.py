@@ -14,9 +14,17 @@ from service.text import collapse_whitespace
 from service.types import SegmentInput, TermLists
 
 
+# Invisible characters that some editors and web inputs leave in text: a zero-width space marks a word boundary
+# (a space for a reader); a byte-order mark, a word joiner or a soft hyphen inside a line marks nothing. Python
+# does not count any of them as whitespace, so left in they would sit between words as symbols. The joiners
+# of emoji sequences and of other scripts (U+200C, U+200D) are kept.
+_INVISIBLE = str.maketrans({"\u200b": " ", "\ufeff": None, "\u2060": None, "\u00ad": None})
+
+
 def clean_text(text: str) -> str:
-    """NFC, control characters as spaces, single spaces, no space before punctuation."""
-    text = nfc(text)
+    """NFC, control characters and zero-width spaces as spaces, other invisible marks dropped, single spaces,
+    no space before punctuation."""
+    text = nfc(text).translate(_INVISIBLE)
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
     return collapse_whitespace(text)
 

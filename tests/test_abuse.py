@@ -97,6 +97,16 @@ def test_emoji_and_control_characters(client):
         assert not any(unicodedata.category(ch) == "Cc" for ch in s["corrected"]), s
 
 
+def test_invisible_characters_leave_no_trace_in_the_subtitle(client):
+    """A zero-width space is a word boundary and comes back as a space; a byte-order mark, a word joiner and a
+    soft hyphen come back as nothing; the joiner of an emoji sequence stays."""
+    texts = ["회의를\u200b시작합니다", "\ufeff회의를 시작\u2060합니다", "회\u00ad의를 시작합니다", "가족 👨\u200d👩\u200d👧"]
+    out = client.post("/ec/correct", json={"segments": [segment(i, t) for i, t in enumerate(texts)]}).json()
+    corrected = [s["corrected"] for s in out["segments"]]
+    assert [c.rstrip(".") for c in corrected[:3]] == ["회의를 시작합니다"] * 3
+    assert "\u200d" in corrected[3]
+
+
 def test_bad_utf8_is_4xx(client):
     assert post_raw(client, b'{"segments": [{"id": "a", "text": "\xff\xfe"}]}').status_code in (400, 422)
     assert post_raw(client, b'\xff\xfe{"segments": []}').status_code in (400, 422)
