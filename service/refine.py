@@ -159,7 +159,7 @@ def _asking_question_word(ending: _Ending) -> bool:
 
 def _whether_apart(body: Sequence[Morpheme], j: int) -> bool:
     """…ㄹ 지 / …는 지 written apart: Kiwi reads the bound noun 지 after an adnominal ending, and the embedded
-    question (어디로 갈 지 몰라) closes the question word before it as …ㄹ지 does."""
+    question (뭘 살 지 몰라) closes the question word before it as …ㄹ지 does."""
     return (j > 0 and (body[j].form, body[j].tag) == ("지", "NNB") and body[j - 1].tag == "ETM"
             and body[j].start > body[j - 1].end)
 

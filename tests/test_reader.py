@@ -134,7 +134,7 @@ def test_evidence_that_a_plain_or_polite_ending_asks(kiwi, text, mark):
     ("화면 끌 때는 뭐 눌러", "?"),
     ("뭐 괜찮아", "."),                        # … before an adjective it is one ("well")
     ("아까 전화 왔는데 뭔 얘기가 나왔어", "?"),  # 뭔, the spoken 무슨
-    ("주말에 어디서 만날 지 정하지 못했어요", "."),  # …ㄹ 지 written apart closes the question word as …ㄹ지
+    ("주말에 어디서 만날 지 아직 몰라요", "."),     # …ㄹ 지 written apart closes the question word as …ㄹ지
     ("졸업한 지 얼마나 됐어", "?"),            # … and one after it still asks
 ])
 def test_question_words_that_ask_and_that_do_not(kiwi, text, mark):
