@@ -39,7 +39,8 @@ def normalise_segment(segment: SegmentInput) -> SegmentInput:
         text=nfc(segment.text),
         words=tuple(dataclasses.replace(w, text=nfc(w.text)) for w in segment.words),
         tokens=tuple(dataclasses.replace(t, text=nfc(t.text)) for t in segment.tokens),
-        nbest=tuple(dataclasses.replace(h, text=nfc(h.text)) for h in segment.nbest),
+        # The hypotheses are cleaned as the text is: an alternative must not bring in what the text loses.
+        nbest=tuple(dataclasses.replace(h, text=clean_text(h.text)) for h in segment.nbest),
     )
 
 

@@ -107,6 +107,18 @@ def test_invisible_characters_leave_no_trace_in_the_subtitle(client):
     assert "\u200d" in corrected[3]
 
 
+def test_an_alternative_brings_in_no_character_the_text_would_lose(client):
+    """The n-best hypotheses are cleaned as the text is: one whose better words carry a control character or a
+    zero-width space cannot put it into the subtitle."""
+    alternatives = ["예산\u200b안을 검토합니다", "예산안\x07을 검토합니다"]
+    body = {"segments": [{"id": str(k), "text": "예상안을 검토합니다",
+                          "nbest": [{"rank": 1, "text": "예상안을 검토합니다"},
+                                    {"rank": 2, "text": alternative}, {"rank": 3, "text": alternative}]}
+                         for k, alternative in enumerate(alternatives)]}
+    for segment_out in client.post("/ec/correct", json=body).json()["segments"]:
+        assert "\u200b" not in segment_out["corrected"] and "\x07" not in segment_out["corrected"]
+
+
 def test_bad_utf8_is_4xx(client):
     assert post_raw(client, b'{"segments": [{"id": "a", "text": "\xff\xfe"}]}').status_code in (400, 422)
     assert post_raw(client, b'\xff\xfe{"segments": []}').status_code in (400, 422)
