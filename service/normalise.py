@@ -19,6 +19,7 @@ from service.types import SegmentInput, TermLists
 # does not count any of them as whitespace, so left in they would sit between words as symbols. The joiners
 # of emoji sequences and of other scripts (U+200C, U+200D) are kept.
 _INVISIBLE = str.maketrans({"\u200b": " ", "\ufeff": None, "\u2060": None, "\u00ad": None})
+_INVISIBLE_IN_TERMS = str.maketrans(dict.fromkeys("\u200b\ufeff\u2060\u00ad"))
 
 
 def clean_text(text: str) -> str:
@@ -44,5 +45,14 @@ def normalise_segment(segment: SegmentInput) -> SegmentInput:
     )
 
 
+def clean_term(term: str) -> str:
+    """A hotword or lexicon term as it will be written into a subtitle: NFC, with no invisible or control
+    character (a term is one written form: a zero-width space pasted into it joins, it does not split), single
+    spaces."""
+    term = nfc(term).translate(_INVISIBLE_IN_TERMS)
+    return " ".join("".join(ch for ch in term if ch.isspace() or unicodedata.category(ch) != "Cc").split())
+
+
 def normalise_terms(terms: TermLists) -> TermLists:
-    return TermLists(tuple(nfc(t) for t in terms.hotwords), tuple(nfc(t) for t in terms.domain_lexicon))
+    return TermLists(tuple(clean_term(t) for t in terms.hotwords),
+                     tuple(clean_term(t) for t in terms.domain_lexicon))

@@ -119,6 +119,13 @@ def test_an_alternative_brings_in_no_character_the_text_would_lose(client):
         assert "\u200b" not in segment_out["corrected"] and "\x07" not in segment_out["corrected"]
 
 
+@pytest.mark.parametrize("hotword", ["쿠버\u200b네티스", "쿠버네티스\x07", "\ufeff쿠버네티스"])
+def test_a_term_brings_in_no_invisible_or_control_character(client, hotword):
+    body = {"segments": [{"id": "a", "text": "쿠버내티스 클러스터를 점검합니다"}], "hotwords": [hotword]}
+    corrected = client.post("/ec/correct", json=body).json()["segments"][0]["corrected"]
+    assert corrected.startswith("쿠버네티스 ")
+
+
 def test_bad_utf8_is_4xx(client):
     assert post_raw(client, b'{"segments": [{"id": "a", "text": "\xff\xfe"}]}').status_code in (400, 422)
     assert post_raw(client, b'\xff\xfe{"segments": []}').status_code in (400, 422)
