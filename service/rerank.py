@@ -27,6 +27,7 @@ from config import ScoreWeights
 from service.candidates import CandidateSet
 from service.fusion import MAJORITY
 from service.kiwi_lm import Analysis, PlacedMorphemes
+from service.text import ends_with_mark
 from service.text_spans import apply_edits, apply_edits_placed, overlap
 from service.types import EditFacts, EditSource, SpanEdit
 
@@ -200,6 +201,7 @@ def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Anal
            still_in_time: Callable[[], bool] = lambda: True) -> list[RerankOutcome]:
     """Choose each item's edits (batched: one language-model call per round for all items). Out of time,
     the search stops after the round it is in: what it chose so far stands."""
+    analyze = _as_sentences(analyze)
     searches = [_Search(item, [edit_evidence(e, weights) for e in item.proposals.edits])
                 for item in items]
     readings = analyze([s.item.text for s in searches])
@@ -257,6 +259,14 @@ def rerank(items: Sequence[RerankItem], analyze: Callable[[list[str]], list[Anal
                       if where is not None and edit.source in TERM_SOURCES and edit.facts.term_chars)
         outcomes.append(RerankOutcome(text, edits, gain, terms))
     return outcomes
+
+
+def _as_sentences(analyze: Callable[[list[str]], list[Analysis]]) -> Callable[[list[str]], list[Analysis]]:
+    """Kiwi reading and scoring each text as the finished sentence a segment is: one without a final mark gets a
+    period for the reading (not for the output). Unfinished, a text may end in a connective as well as in a
+    final ending, so the language model took 들어와서 (coming in, and …) for a 들어와써 said at the end of a
+    sentence as readily as 들어왔어 (came in); with the period it weighs the ending as the sentence's last."""
+    return lambda texts: analyze([text if ends_with_mark(text) else text + "." for text in texts])
 
 
 def _language(searches: Sequence[_Search], options: Sequence[Sequence[tuple[int, ...]]],

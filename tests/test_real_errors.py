@@ -410,6 +410,13 @@ def test_a_non_word_is_repaired_even_when_the_recogniser_was_sure(pipeline, text
     assert all(e.source in ("spelling", "punctuation", "spacing") for e in result.edits)
 
 
+def test_a_segment_is_weighed_as_a_finished_sentence(pipeline):
+    # 들어와써, said at the end of a sentence, is 들어왔어 ("came in"), never the connective 들어와서 ("coming in,
+    # and …"), which the language model liked as well while the text had no final mark to end it.
+    [result] = pipeline.correct([SegmentInput("s", "팀장님이 방금 사무실에 들어와써")], TermLists())
+    assert not _bare(result.corrected).endswith("들어와서")
+
+
 @pytest.mark.parametrize("text, repaired", [
     ("회의 자료는 제 책상 위에 읻씀니다", "있습니다"),  # a Kiwi-read stem: 있슴니다 is no word either
     ("새 노트북이 이써씀니다", "있었습니다"),          # a stem respelled as it sounds
