@@ -18,14 +18,16 @@ from service.types import SegmentInput, TermLists
 # (a space for a reader); a byte-order mark, a word joiner or a soft hyphen inside a line marks nothing. Python
 # does not count any of them as whitespace, so left in they would sit between words as symbols. The joiners
 # of emoji sequences and of other scripts (U+200C, U+200D) are kept.
-_INVISIBLE = str.maketrans({"\u200b": " ", "\ufeff": None, "\u2060": None, "\u00ad": None})
-_INVISIBLE_IN_TERMS = str.maketrans(dict.fromkeys("\u200b\ufeff\u2060\u00ad"))
+_ZERO_WIDTH_SPACE = "\u200b"
+_INVISIBLE_MARKS = "\ufeff\u2060\u00ad"  # byte-order mark (zero-width no-break space), word joiner, soft hyphen
+_INVISIBLE_IN_TEXT = str.maketrans({_ZERO_WIDTH_SPACE: " ", **dict.fromkeys(_INVISIBLE_MARKS)})
+_INVISIBLE_IN_TERMS = str.maketrans(dict.fromkeys(_ZERO_WIDTH_SPACE + _INVISIBLE_MARKS))
 
 
 def clean_text(text: str) -> str:
     """NFC, control characters and zero-width spaces as spaces, other invisible marks dropped, single spaces,
     no space before punctuation."""
-    text = nfc(text).translate(_INVISIBLE)
+    text = nfc(text).translate(_INVISIBLE_IN_TEXT)
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
     return collapse_whitespace(text)
 
