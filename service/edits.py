@@ -12,7 +12,7 @@ from typing import Sequence
 from rapidfuzz.distance import Levenshtein
 
 from service.alignment import changed_regions
-from service.text import SENTENCE_MARKS, compact, strip_punctuation
+from service.text import SENTENCE_MARKS, compact, strip_punctuation, words_of
 from service.types import Edit, EditSource, SegmentStatus, SpanEdit
 
 
@@ -31,7 +31,7 @@ def segment_status(original: str, corrected: str) -> SegmentStatus:
     """
     if corrected == original:
         return "unchanged"
-    if strip_punctuation(corrected).split() == strip_punctuation(original).split():
+    if words_of(corrected) == words_of(original):
         return "punctuated"
     return "corrected"
 

@@ -19,7 +19,7 @@ from rapidfuzz.distance import Levenshtein
 
 from service.phonology import sound_distance
 from service.spelling import respell_endings
-from service.text import NON_WORD_MARKS, compact, ends_sentence, marks_around, scripts, strip_punctuation
+from service.text import NON_WORD_MARKS, compact, ends_sentence, marks_around, scripts, strip_punctuation, words_of
 from service.text_spans import Eojeol, eojeols
 from service.types import Hypothesis, SpanEdit
 
@@ -292,14 +292,10 @@ def is_filler(words: list[str], better: Sequence[list[str]], independent: bool =
     it carries no letters of its own, and counting it would let a frontend's padding outvote a recogniser.
     From another recogniser (`independent`) the same words, with other marks or none, are that recogniser
     agreeing, and vote; reordered words still do not. `words` and `better` are hypotheses' words, marks
-    stripped (`_words`)."""
+    stripped (`words_of`)."""
     if words in better:
         return not independent
     return any(sorted(words) == sorted(other) for other in better)
-
-
-def _words(text: str) -> list[str]:
-    return strip_punctuation(text).split()
 
 
 def _another_recogniser(source: str | None, words: list[str],
@@ -318,8 +314,8 @@ def fusion_voters(text: str, nbest: Sequence[Hypothesis], segment_confidence: fl
     ranked = sorted(nbest, key=lambda h: h.rank)
     # The text's own entry: the best-ranked one with the text's words (the frontend may strip marks from the
     # text and not from the list).
-    words = _words(text)
-    own = next((h for h in ranked if _words(h.text) == words), None)
+    words = words_of(text)
+    own = next((h for h in ranked if words_of(h.text) == words), None)
     first = Hypothesis(text, 1, own.score if own else None,
                        own.confidence if own and own.confidence is not None else segment_confidence,
                        own.source if own else None)
@@ -336,7 +332,7 @@ def fusion_voters(text: str, nbest: Sequence[Hypothesis], segment_confidence: fl
         candidate = replace(hypothesis, text=respell_endings(hypothesis.text.strip()))
         if not candidate.text:
             continue
-        candidate_words = _words(candidate.text)
+        candidate_words = words_of(candidate.text)
         independent = ensemble or _another_recogniser(candidate.source, candidate_words, seen)
         # A repeat from another recogniser is one more agreeing; in one recogniser's list it is padding.
         if not independent and any(h.text == candidate.text for h, _ in seen):

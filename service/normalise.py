@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 
-from service.text import collapse_whitespace
+from service.text import collapse_whitespace, is_control
 from service.types import SegmentInput, TermLists
 
 
@@ -28,7 +28,7 @@ def clean_text(text: str) -> str:
     """NFC, control characters and zero-width spaces as spaces, other invisible marks dropped, single spaces,
     no space before punctuation."""
     text = nfc(text).translate(_INVISIBLE_IN_TEXT)
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+    text = "".join(" " if is_control(ch) else ch for ch in text)
     return collapse_whitespace(text)
 
 
@@ -52,7 +52,7 @@ def clean_term(term: str) -> str:
     character (a term is one written form: a zero-width space pasted into it joins, it does not split), single
     spaces."""
     term = nfc(term).translate(_INVISIBLE_IN_TERMS)
-    return " ".join("".join(ch for ch in term if ch.isspace() or unicodedata.category(ch) != "Cc").split())
+    return " ".join("".join(ch for ch in term if ch.isspace() or not is_control(ch)).split())
 
 
 def normalise_terms(terms: TermLists) -> TermLists:

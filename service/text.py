@@ -48,6 +48,11 @@ def strip_punctuation(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
+def words_of(text: str) -> list[str]:
+    """The words of a text, marks aside: two texts with the same words differ only in their marks."""
+    return _NON_WORD.sub(" ", text).split()
+
+
 def scripts(text: str) -> frozenset[str]:
     """Which scripts the letters of `text` are written in: "hangul", "latin", "digit", "other"."""
     found = set()
@@ -76,6 +81,11 @@ def marks_around(word: str) -> tuple[str, str]:
 def collapse_whitespace(text: str) -> str:
     """Single spaces, none before a sentence mark."""
     return _SPACE_BEFORE_MARK.sub(r"\1", " ".join(text.split()))
+
+
+def is_control(char: str) -> bool:
+    """A control character or a line or paragraph separator: it breaks the text like a space, never a letter."""
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp")
 
 
 def is_mark(char: str) -> bool:

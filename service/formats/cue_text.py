@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from service.formats.offsets import OffsetMap
+from service.text import is_control
 from service.types import Edit
 
 # HTML-like tags (SRT and WebVTT), ASS override blocks that SRT files borrow ({\an8}, {\i1}), and character
@@ -64,7 +65,7 @@ class CueLayout:
             for match in list(_MARKUP.finditer(line)) + [None]:
                 chunk = line[cursor:match.start()] if match else line[cursor:]
                 for ch in unicodedata.normalize("NFC", chunk):
-                    if ch.isspace() or unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+                    if ch.isspace() or is_control(ch):
                         pending_space = pending_space or bool(plain)
                         continue
                     if pending_space:
