@@ -62,8 +62,10 @@ def agree(noun: str, suffix: str) -> str:
     """Rewrite the particle at the start of `suffix` to agree with the last sound of `noun`."""
     if not suffix or not noun:
         return suffix
+    if not is_hangul_syllable(noun[-1]):
+        return suffix  # how a Latin word or a number ends when said is not in its letters: as written
     coda = final_consonant(noun)
-    ends_in_vowel = coda == "" and is_hangul_syllable(noun[-1])
+    ends_in_vowel = coda == ""
     for consonant_form, vowel_form in _PAIRS:
         for form in (consonant_form, vowel_form):
             if suffix.startswith(form):
@@ -71,8 +73,6 @@ def agree(noun: str, suffix: str) -> str:
                 if form in ("으로", "로", "으로서", "로서", "으로써", "로써"):
                     # ㄹ-final nouns take the vowel form (서울로, 교실로).
                     wanted = vowel_form if ends_in_vowel or coda == "ㄹ" else consonant_form
-                elif not is_hangul_syllable(noun[-1]):
-                    return suffix
                 else:
                     wanted = vowel_form if ends_in_vowel else consonant_form
                 return wanted + rest

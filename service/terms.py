@@ -22,8 +22,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from service.particles import agree, undo_liaison
-from service.phonology import (SPLIT_CODA, TAIL, TENSE, WEAKENS_H, compose, decompose, family_key, final_consonant,
-                               key_distance, pronounce, sound_key)
+from service.phonology import (ACRONYM, LETTER_NAMES, SPLIT_CODA, TAIL, TENSE, WEAKENS_H, compose, decompose,
+                               family_key, final_consonant, key_distance, pronounce, sound_key, spoken)
 from service.text import QUOTE_MARKS, is_hangul_syllable, is_latin_letter
 from service.types import EditSource
 
@@ -54,6 +54,7 @@ class TermIndex:
     request. A row is one way one term is said: `row_terms[r]` is its term, `keys[r]` its sound key."""
 
     terms: tuple[str, ...]
+    said: tuple[str, ...]  # each term as it is said (an acronym by its letters' names): its particles follow this
     row_terms: tuple[int, ...]
     row_costs: tuple[float, ...]  # what saying the term this way adds to its distance
     keys: tuple[str, ...]
@@ -83,7 +84,7 @@ class TermIndex:
         keys = tuple(key for _, key in rows)
         latin_terms = {t.lower(): i for i, t in enumerate(usable) if _LATIN_WORD.fullmatch(t)}
         # Every way of saying a term is held to the budget of the term as written.
-        return cls(usable, tuple(i for i, _ in rows), tuple(rows.values()), keys,
+        return cls(usable, tuple(said_as[t] for t in usable), tuple(i for i, _ in rows), tuple(rows.values()), keys,
                    tuple(family_key(k) for k in keys), letters, sounds,
                    np.array([max_distance * sounds[i] for i, _ in rows], dtype=float), source,
                    {n: np.array(ids) for n, ids in by_letters.items()}, latin_terms)
@@ -140,21 +141,8 @@ def said_variants(term: str) -> tuple[tuple[str, float], ...]:
     return tuple(variants)
 
 
-# How Korean speakers say the letters of an acronym (UN is 유엔: a recogniser writes what it heard).
-_LETTER_NAMES = dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-                         ("에이", "비", "씨", "디", "이", "에프", "지", "에이치", "아이", "제이", "케이", "엘", "엠",
-                          "엔", "오", "피", "큐", "알", "에스", "티", "유", "브이", "더블유", "엑스", "와이", "제트")))
-
-
-# An acronym: a run of 2–6 capitals with no other Latin letter beside it (the KTX of KTX로, the CD of 아르고CD).
-_ACRONYM = re.compile(r"(?<![A-Za-z])[A-Z]{2,6}(?![A-Za-z])")
 # A word of Latin letters, whole (not a piece of a longer one).
 _LATIN_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]+(?![A-Za-z])")
-
-
-def spoken(term: str) -> str:
-    """A term as it is said: each acronym in it letter by letter, anything else as written."""
-    return _ACRONYM.sub(lambda run: "".join(_LETTER_NAMES[ch] for ch in run.group()), term)
 
 
 def _letters(text: str) -> list[int]:
@@ -177,7 +165,7 @@ def _letter_keys(text: str) -> list[tuple[str, int]]:
     for word in text.split():
         said = pronounce(word)
         acronym = _acronym_letters(word)
-        keys.extend((sound_key(_LETTER_NAMES[c]), len(_LETTER_NAMES[c])) if i in acronym
+        keys.extend((sound_key(LETTER_NAMES[c]), len(LETTER_NAMES[c])) if i in acronym
                     else (_letter_key(s) if is_hangul_syllable(c) else _letter_key(c), 1)
                     for i, (c, s) in enumerate(zip(word, said)))
     return keys
@@ -185,7 +173,7 @@ def _letter_keys(text: str) -> list[tuple[str, int]]:
 
 def _acronym_letters(word: str) -> set[int]:
     """Positions in `word` of the letters of its acronyms."""
-    return {i for run in _ACRONYM.finditer(word) for i in range(run.start(), run.end())}
+    return {i for run in ACRONYM.finditer(word) for i in range(run.start(), run.end())}
 
 
 def _cuts_latin_word(text: str, position: int) -> bool:
@@ -370,21 +358,21 @@ def _rewrites(text: str, start: int, stop: int, end: int, size: int, term_id: in
     change with it — a consonant the term lost to liaison given back, a particle made to agree with the term
     (애완동무를 → 애완동물을; 국과이자 → 국가이자, where 이자 is no particle) — the rewrite takes it in. One
     rewrite for each reading of the rest (`undo_liaison`)."""
-    term = index.terms[term_id]
+    term, said = index.terms[term_id], index.said[term_id]
     suffix = text[stop:end]
-    readings = undo_liaison(term, suffix)
+    readings = undo_liaison(said, suffix)
     # Only a window that ends in an open syllable (or in the first half of the term's double final consonant:
     # 갑|슬 for 값을) can have lost the term's final consonant to what follows. One that ends in a consonant of
     # its own before that consonant again is misaligned (이썬|나요: 이번 + 아요 is no reading): no rewrite there.
     last = decompose(text[stop - 1])
-    kept = SPLIT_CODA.get(final_consonant(term), ("",))[0]
+    kept = SPLIT_CODA.get(final_consonant(said), ("",))[0]
     if readings != (suffix,) and (last is None or last.coda not in ("", kept)):
         return []
     particle = particle_follows(stop)
     rewrites = []
     for restored in readings:
         if particle:
-            restored = agree(term, restored)
+            restored = agree(said, restored)
         stretch_end = end
         if restored == suffix:
             stretch_end, restored = stop, ""  # the rest is left to other edits (국게|무역선은: 국제, and 무역선은)

@@ -323,6 +323,17 @@ def test_a_latin_term_written_in_other_cases_takes_the_terms_own(pipeline):
     assert "apple" in result.corrected  # a longer word is not the term
 
 
+@pytest.mark.parametrize("text, hotword, expected", [
+    ("케이티엑스로 갑니다", "KTX", "KTX로 갑니다"),  # a short cue: most of its letters are the acronym's
+    ("씨디로 구웠어요", "CD", "CD로 구웠어요"),  # 씨디 ends in a vowel: 로, not 으로
+    ("유에는 회의를 열었다", "UN", "UN은 회의를 열었다"),  # 유엔은 heard with its ㄴ carried over
+])
+def test_an_acronym_heard_as_its_letters_is_written_with_the_particle_its_sound_takes(pipeline, text, hotword,
+                                                                                       expected):
+    [result] = pipeline.correct([SegmentInput("s", text)], TermLists(hotwords=(hotword,)))
+    assert result.corrected.rstrip(".") == expected
+
+
 def test_a_term_split_in_two_is_put_back_together(pipeline):
     [result] = pipeline.correct([SegmentInput("s", "새 쿠버 네티스 클러스터를 오늘 만들었어요")],
                                 TermLists(hotwords=("쿠버네티스", "도커")))

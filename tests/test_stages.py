@@ -59,6 +59,11 @@ def test_particle_follows_the_final_sound_of_the_noun(noun, suffix, expected):
     assert agree(noun, suffix) == expected
 
 
+def test_the_particle_after_a_latin_word_is_left_as_written():
+    # How Google or KTX ends when said is not in its letters (구글로, 케이티엑스로): nothing to agree with.
+    assert agree("Google", "로") == "로" and agree("KTX", "로") == "로" and agree("UN", "은") == "은"
+
+
 # --- evidence ------------------------------------------------------------------------------------------
 
 def test_words_grouped_across_spaces_are_aligned_by_characters():
@@ -343,6 +348,13 @@ def test_guard_refuses_a_rewrite_and_keeps_the_earlier_text():
 def test_guard_accepts_a_respelling_that_keeps_the_sound():
     decision = guard("방버블 모르게써", "방법을 모르겠어", 0.35)
     assert decision.accepted and decision.text == "방법을 모르겠어"
+
+
+def test_guard_hears_an_acronym_as_its_letters_names():
+    # 케이티엑스 → KTX rewrites most letters of a short cue but no sound; an acronym for other words is refused.
+    decision = guard("케이티엑스로 가요", "KTX로 가요", 0.5)
+    assert decision.accepted and decision.cer == 0
+    assert not guard("부산에 가요", "KTX로 가요", 0.5).accepted
 
 
 def test_guard_accepts_a_pick_close_to_a_hypothesis_the_recogniser_offered():
