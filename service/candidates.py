@@ -27,7 +27,7 @@ from service.repairs import (agreement_repairs, eojeol_windows, ending_apart_rep
                              sound_alike_repairs, spelling_repairs, split_ending_repairs, spoken_form_repairs)
 from service.spelling import respell_endings
 from service.suspects import is_nonword
-from service.terms import TermIndex, TermMatch, find_terms
+from service.terms import TermIndex, TermMatch, find_terms, terms_present
 from service.text import REPLACEMENT_CHARACTER, scripts
 from service.types import EditFacts, EditSource, Hypothesis, Offer, SpanEdit, SuspectSpan
 
@@ -136,7 +136,7 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
             continue
         network = found.network
         facts = _FactFinder(request, contested_confidences(request.confidences, network))
-        proposals = _ProposalPool(facts)
+        proposals = _ProposalPool(facts, found.terms_present)
         if network is not None:
             for slot_edits in fusion_edits(network):
                 proposals.add_all(slot_edits)
@@ -184,6 +184,7 @@ class _FusionAndTerms:
 
     network: ConfusionNetwork | None
     matches: list[TermMatch]
+    terms_present: list[tuple[int, int]]  # where a term stands in the text as it is written
 
 
 def _fusion_and_terms(request: CandidateRequest, hotwords: TermIndex, lexicon: TermIndex,
@@ -193,7 +194,7 @@ def _fusion_and_terms(request: CandidateRequest, hotwords: TermIndex, lexicon: T
                if request.alternatives else None)
     particles = particle_positions(request.analysis.morphemes)
     matches = [m for index in (hotwords, lexicon) for m in find_terms(request.text, index, particles.__contains__)]
-    return _FusionAndTerms(network, matches)
+    return _FusionAndTerms(network, matches, terms_present(request.text, hotwords, lexicon))
 
 
 # --- facts ---------------------------------------------------------------------------------------------
@@ -259,9 +260,21 @@ class _ProposalPool:
     the facts of every source that proposed it merged (a term the n-best list also offers has both), and each
     source's own view kept beside them."""
 
-    def __init__(self, facts: _FactFinder) -> None:
+    def __init__(self, facts: _FactFinder, terms_present: Sequence[tuple[int, int]] = ()) -> None:
         self.facts = facts
+        self.terms_present = terms_present
         self.edits: dict[tuple[int, int, str], SpanEdit] = {}
+
+    def keeps_the_terms(self, start: int, end: int, after: str) -> bool:
+        """Whether an edit leaves every term written in the text whole: one it cuts or rewrites is the meeting's
+        word, right as it stands (도커 is not respelled 독허 because the two sound alike)."""
+        text = self.facts.request.text
+        for term_start, term_end in self.terms_present:
+            if term_start >= end or term_end <= start:
+                continue
+            if term_start < start or term_end > end or text[term_start:term_end] not in after:
+                return False
+        return True
 
     def add(self, start: int, end: int, after: str, source: EditSource,
             **source_facts) -> tuple[int, int, str] | None:
@@ -272,6 +285,8 @@ class _ProposalPool:
         after = respell_endings(after)
         if text[start:end] == after or REPLACEMENT_CHARACTER in after:
             return None  # a recogniser's broken bytes are never an alternative
+        if not self.keeps_the_terms(start, end, after):
+            return None
         key = (start, end, after)
         known = self.edits.get(key)
         if known is None:

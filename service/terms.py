@@ -275,9 +275,8 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
                  for n, p in enumerate(positions)]
     # Where a term already stands, written right, no other term is written over it.
     present = bytearray(len(text))
-    for t in index.terms:
-        for m in _occurrences(text, t):
-            present[m:m + len(t)] = b"\x01" * len(t)
+    for start, end in terms_present(text, index):
+        present[start:end] = b"\x01" * (end - start)
     eojeol_ends = _eojeol_ends(text)
     best: dict[int, list[TermMatch]] = {}
     for length, ids in index.by_letters.items():
@@ -342,6 +341,12 @@ def _cased_differently(text: str, index: TermIndex) -> Iterator[tuple[int, TermM
         if term_id is not None and word.group() != index.terms[term_id]:
             yield term_id, TermMatch(word.start(), word.end(), index.terms[term_id], index.terms[term_id], 0.0,
                                      index.sounds[term_id], index.source, index.letters[term_id])
+
+
+def terms_present(text: str, *indexes: TermIndex) -> list[tuple[int, int]]:
+    """Where a term of the indexes stands in `text` as it is written: the meeting said these words are right.
+    One search of the text per term."""
+    return [(at, at + len(term)) for index in indexes for term in index.terms for at in _occurrences(text, term)]
 
 
 def _occurrences(text: str, term: str) -> list[int]:

@@ -334,6 +334,14 @@ def test_an_acronym_heard_as_its_letters_is_written_with_the_particle_its_sound_
     assert result.corrected.rstrip(".") == expected
 
 
+def test_a_term_written_right_is_left_whole_by_every_source(pipeline):
+    # 도커 and 독허 sound alike, and Kiwi, who does not know the name, prefers 독허 (독하다 said 독허): the meeting
+    # sent 도커 as a hotword, so it is right as it stands. The rest of the sentence is corrected as ever.
+    [result] = pipeline.correct([SegmentInput("s", "도커 이미지 빌드가 실패했슴니다")],
+                                TermLists(hotwords=("도커", "젠킨스")))
+    assert result.corrected.rstrip(".") == "도커 이미지 빌드가 실패했습니다"
+
+
 def test_a_term_split_in_two_is_put_back_together(pipeline):
     [result] = pipeline.correct([SegmentInput("s", "새 쿠버 네티스 클러스터를 오늘 만들었어요")],
                                 TermLists(hotwords=("쿠버네티스", "도커")))
