@@ -27,7 +27,7 @@ from service.repairs import (agreement_repairs, eojeol_windows, ending_apart_rep
                              sound_alike_repairs, spelling_repairs, split_ending_repairs, spoken_form_repairs)
 from service.spelling import respell_endings
 from service.suspects import is_nonword
-from service.terms import TermIndex, TermMatch, find_terms, terms_present
+from service.terms import TermIndex, TermMatch, find_terms, is_latin_word_term, terms_present
 from service.text import REPLACEMENT_CHARACTER, scripts
 from service.types import EditFacts, EditSource, Hypothesis, Offer, SpanEdit, SuspectSpan
 
@@ -193,8 +193,20 @@ def _fusion_and_terms(request: CandidateRequest, hotwords: TermIndex, lexicon: T
                              frozenset(m.end for m in request.analysis.morphemes if m.tag == "EF"))
                if request.alternatives else None)
     particles = particle_positions(request.analysis.morphemes)
-    matches = [m for index in (hotwords, lexicon) for m in find_terms(request.text, index, particles.__contains__)]
+    word_starts = {m.start for m in request.analysis.morphemes}
+    common_nouns = {m.start: m.end for m in request.analysis.morphemes if m.tag == "NNG" and not m.oov}
+    matches = [m for index in (hotwords, lexicon)
+               for m in find_terms(request.text, index, particles.__contains__, word_starts.__contains__)
+               if not _spelled_the_korean_way(m, common_nouns)]
     return _FusionAndTerms(network, matches, terms_present(request.text, hotwords, lexicon))
+
+
+def _spelled_the_korean_way(match: TermMatch, common_nouns: dict[int, int]) -> bool:
+    """A term in Latin letters over a common noun of the text (Kiwi's reading: where each starts and ends) that
+    sounds just as the term is said (라디오 for Radio): the recogniser heard the word right and wrote it the
+    Korean way, which is no error to correct."""
+    return match.distance == 0 and common_nouns.get(match.start, match.end + 1) <= match.end \
+        and is_latin_word_term(match.term)
 
 
 # --- facts ---------------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from typing import Sequence
 
 import jiwer
 
-from service.phonology import pronounce, spoken
+from service.loanword import spoken
+from service.phonology import pronounce
 from service.text import compact
 
 
@@ -36,7 +37,7 @@ def _cer(before: str, after: str) -> float:
 
 
 def change_rate(before: str, after: str) -> float:
-    # In sound, an acronym is its letters' names: writing KTX for the 케이티엑스 heard changes no sound.
+    # In sound, Latin letters are what they are said as: writing KTX for the 케이티엑스 heard changes no sound.
     return min(_cer(before, after), _cer(pronounce(spoken(before)), pronounce(spoken(after))))
 
 

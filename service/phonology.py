@@ -6,7 +6,6 @@ not letters, is what lets a hotword or a repair be recognised as a sound-alike.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache, wraps
 from typing import Callable
@@ -175,20 +174,6 @@ def text_cache(short_entries: int = 16384, long_entries: int = 256, short_chars:
         cached.caches = (short, long)  # type: ignore[attr-defined]
         return cached
     return decorate
-
-
-# How Korean speakers say the letters of an acronym (UN is 유엔: a recogniser writes what it heard).
-LETTER_NAMES = dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-                        ("에이", "비", "씨", "디", "이", "에프", "지", "에이치", "아이", "제이", "케이", "엘", "엠",
-                         "엔", "오", "피", "큐", "알", "에스", "티", "유", "브이", "더블유", "엑스", "와이", "제트")))
-# An acronym: a run of 2–6 capitals with no other Latin letter beside it (the KTX of KTX로, the CD of 아르고CD).
-ACRONYM = re.compile(r"(?<![A-Za-z])[A-Z]{2,6}(?![A-Za-z])")
-
-
-def spoken(text: str) -> str:
-    """The text with each acronym written as it is said, letter by letter (KTX로 → 케이티엑스로); anything else
-    as written."""
-    return ACRONYM.sub(lambda run: "".join(LETTER_NAMES[ch] for ch in run.group()), text)
 
 
 @text_cache()

@@ -22,13 +22,20 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from service.particles import agree, undo_liaison
-from service.phonology import (ACRONYM, LETTER_NAMES, SPLIT_CODA, TAIL, TENSE, WEAKENS_H, compose, decompose,
-                               family_key, final_consonant, key_distance, pronounce, sound_key, spoken)
+from service.loanword import ACRONYM, LETTER_NAMES, spoken
+from service.phonology import (SPLIT_CODA, TAIL, TENSE, WEAKENS_H, compose, decompose, family_key, final_consonant,
+                               key_distance, pronounce, sound_key)
 from service.text import QUOTE_MARKS, is_hangul_syllable, is_latin_letter
 from service.types import EditSource
 
 # Terms shorter than this many sounds match too much by chance to be taken on sound alone.
 MIN_TERM_SOUNDS = 3
+# A word in Latin letters is read in Hangul from its spelling (service/loanword.py), and English spelling does not
+# fix its sounds: a stretch must sound this much closer to that reading than to a term written in Hangul. Set on
+# cvf_hot as a whole: of the Latin terms written in at a distance of 0.3 a sound or less, all but the Hangul
+# loanwords the reference kept (라디오 for Radio) brought the output nearer; above it most took a word that
+# only sounded alike (알려 for Valley).
+LOANWORD_BUDGET_SHARE = 0.6
 # At most this many places are proposed for one term in one text (the closest ones).
 PLACES_PER_TERM = 2
 
@@ -54,15 +61,18 @@ class TermIndex:
     request. A row is one way one term is said: `row_terms[r]` is its term, `keys[r]` its sound key."""
 
     terms: tuple[str, ...]
-    said: tuple[str, ...]  # each term as it is said (an acronym by its letters' names): its particles follow this
+    said: tuple[str, ...]  # each term as it is said, in Hangul where it is written in Latin letters: its
+    # particles follow this (KTX로, Gibson은)
     row_terms: tuple[int, ...]
     row_costs: tuple[float, ...]  # what saying the term this way adds to its distance
+    row_sounds: tuple[int, ...]  # how many sounds the term has said this way
     keys: tuple[str, ...]
     loose_keys: tuple[str, ...]
-    letters: tuple[int, ...]  # how many letters (syllables, Latin letters, digits) each term has
-    sounds: tuple[int, ...]  # how many sounds each term has as written
+    letters: tuple[int, ...]  # how many letters (syllables, Latin letters, digits) each term has as it is said
+    sounds: tuple[int, ...]  # how many sounds each term has as it is said
     budgets: np.ndarray  # how far (in jamo edits) a stretch may sound from each row
     source: EditSource
+    latin_words: tuple[bool, ...] = ()  # whether each term has a word (not an acronym) in Latin letters
     by_letters: dict[int, np.ndarray] = field(default_factory=dict, compare=False)
     # Terms written in Latin letters alone, by their lower case: a recogniser writes api for the API it heard.
     latin_terms: dict[str, int] = field(default_factory=dict, compare=False)
@@ -72,21 +82,33 @@ class TermIndex:
         written = (" ".join(t.strip().strip(QUOTE_MARKS).split()) for t in terms)
         said_as = {t: spoken(t) for t in dict.fromkeys(written) if t}
         usable = tuple(t for t, said in said_as.items() if len(sound_key(said)) >= MIN_TERM_SOUNDS)
-        sounds = tuple(len(sound_key(said_as[t])) for t in usable)
-        rows: dict[tuple[int, str], float] = {}
-        for i, t in enumerate(usable):
-            for variant, cost in said_variants(said_as[t]):
-                rows.setdefault((i, sound_key(variant)), cost)
-        letters = tuple(len(_letters(said_as[t])) for t in usable)
+        # A term with a word in Latin letters is also looked for as it is written, letter by letter: a
+        # recogniser that writes Latin letters misspells them (Kuberntes).
+        forms = [dict.fromkeys((said_as[t], t) if is_latin_word_term(t) else (said_as[t],)) for t in usable]
+        rows: dict[tuple[int, str], tuple[float, int, int, float]] = {}  # (term, key) → cost, letters, sounds,
+        # budget per sound
+        for i, term_forms in enumerate(forms):
+            for form in term_forms:
+                form_sounds, form_letters = len(sound_key(form)), len(_letters(form))
+                if form_sounds < MIN_TERM_SOUNDS:
+                    continue
+                guessed = form != usable[i] and is_latin_word_term(usable[i])
+                budget = max_distance * (LOANWORD_BUDGET_SHARE if guessed else 1.0)
+                for variant, cost in said_variants(form):
+                    rows.setdefault((i, sound_key(variant)), (cost, form_letters, form_sounds, budget))
         by_letters: dict[int, list[int]] = {}
-        for r, (i, _) in enumerate(rows):
-            by_letters.setdefault(letters[i], []).append(r)
+        for r, (_, form_letters, *_) in enumerate(rows.values()):
+            by_letters.setdefault(form_letters, []).append(r)
         keys = tuple(key for _, key in rows)
+        row_sounds = tuple(form_sounds for _, _, form_sounds, _ in rows.values())
         latin_terms = {t.lower(): i for i, t in enumerate(usable) if _LATIN_WORD.fullmatch(t)}
-        # Every way of saying a term is held to the budget of the term as written.
-        return cls(usable, tuple(said_as[t] for t in usable), tuple(i for i, _ in rows), tuple(rows.values()), keys,
-                   tuple(family_key(k) for k in keys), letters, sounds,
-                   np.array([max_distance * sounds[i] for i, _ in rows], dtype=float), source,
+        # Every way of saying a term is held to the budget of the form it is a way of saying; a Latin word's
+        # Hangul reading, a guess from its spelling, to a share of it.
+        return cls(usable, tuple(said_as[t] for t in usable), tuple(i for i, _ in rows),
+                   tuple(cost for cost, *_ in rows.values()), row_sounds, keys, tuple(family_key(k) for k in keys),
+                   tuple(len(_letters(said_as[t])) for t in usable), tuple(len(sound_key(said_as[t])) for t in usable),
+                   np.array([budget * n for _, _, n, budget in rows.values()], dtype=float), source,
+                   tuple(is_latin_word_term(t) for t in usable),
                    {n: np.array(ids) for n, ids in by_letters.items()}, latin_terms)
 
     def __bool__(self) -> bool:
@@ -143,6 +165,8 @@ def said_variants(term: str) -> tuple[tuple[str, float], ...]:
 
 # A word of Latin letters, whole (not a piece of a longer one).
 _LATIN_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]+(?![A-Za-z])")
+# A word in Latin letters that is not an acronym: two lower-case letters together (Docker, iPhone).
+_LATIN_WORD_PIECE = re.compile(r"[a-z]{2}")
 
 
 def _letters(text: str) -> list[int]:
@@ -247,12 +271,14 @@ def _eojeol_ends(text: str) -> list[int]:
     return ends
 
 
-def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bool]) -> list[TermMatch]:
+def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bool],
+               word_starts: Callable[[int], bool] = lambda i: True) -> list[TermMatch]:
     """Every stretch of `text` that sounds like a term of `index`, rewritten as the term (with the rest of its
     eojeol where that must change with it: a consonant given back, a particle made to agree); the closest
     places first, at most PLACES_PER_TERM per term, never two overlapping places for one term (one place may
     be rewritten in more than one way: the reader of the sentence chooses).
-    `particle_follows(i)` says whether a particle starts at i."""
+    `particle_follows(i)` says whether a particle starts at i, `word_starts(i)` whether a morpheme does (in
+    Kiwi's reading of the text)."""
     if not index or not text:
         return []
     positions = _letters(text)
@@ -306,10 +332,14 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
                     continue
                 if start > 0 and not text[start - 1].isspace() and any(ch.isspace() for ch in text[start:stop]):
                     continue  # a term split over two eojeols begins one (쿠버 네티스), not the middle of one
+                if index.latin_words[term_id] and is_hangul_syllable(text[start]) and not _stands_alone(
+                        text, start, stop, eojeol_ends[stop], word_starts):
+                    continue
                 if _cuts_latin_word(text, start) or _cuts_latin_word(text, stop):
                     continue  # nor does it take a piece of a Latin word (the IT of ITEM)
                 best.setdefault(term_id, []).extend(
-                    _rewrites(text, start, stop, eojeol_ends[stop], said, term_id, distance, index, particle_follows))
+                    _rewrites(text, start, stop, eojeol_ends[stop], said, term_id, distance, index.row_sounds[row],
+                              index, particle_follows))
     for term_id, match in _cased_differently(text, index):
         best.setdefault(term_id, []).append(match)
     matches: list[TermMatch] = []
@@ -343,6 +373,18 @@ def _cased_differently(text: str, index: TermIndex) -> Iterator[tuple[int, TermM
                                      index.sounds[term_id], index.source, index.letters[term_id])
 
 
+def is_latin_word_term(term: str) -> bool:
+    """Whether a term has a word in Latin letters that is not an acronym (Docker, iPhone; not KTX)."""
+    return _LATIN_WORD_PIECE.search(term) is not None
+
+
+def _stands_alone(text: str, start: int, stop: int, end: int, word_starts: Callable[[int], bool]) -> bool:
+    """Whether the stretch text[start:stop] may be written as a word in Latin letters: a word said in Hangul
+    but written in Latin letters begins its eojeol and ends where the eojeol or a morpheme does (깁스|는 →
+    Gibson은), not in the middle of a word (파|이썬으로, 다루|이 바드야)."""
+    return (start == 0 or text[start - 1].isspace()) and (stop == end or word_starts(stop))
+
+
 def terms_present(text: str, *indexes: TermIndex) -> list[tuple[int, int]]:
     """Where a term of the indexes stands in `text` as it is written: the meeting said these words are right.
     One search of the text per term."""
@@ -357,7 +399,7 @@ def _occurrences(text: str, term: str) -> list[int]:
     return found
 
 
-def _rewrites(text: str, start: int, stop: int, end: int, size: int, term_id: int, distance: float,
+def _rewrites(text: str, start: int, stop: int, end: int, size: int, term_id: int, distance: float, sounds: int,
               index: TermIndex, particle_follows: Callable[[int], bool]) -> list[TermMatch]:
     """The stretch text[start:stop] replaced by the term; where the rest of its eojeol (up to `end`) must
     change with it — a consonant the term lost to liaison given back, a particle made to agree with the term
@@ -383,6 +425,6 @@ def _rewrites(text: str, start: int, stop: int, end: int, size: int, term_id: in
             stretch_end, restored = stop, ""  # the rest is left to other edits (국게|무역선은: 국제, and 무역선은)
         after = term + restored
         if after != text[start:stretch_end]:
-            rewrites.append(TermMatch(start, stretch_end, after, term, distance, index.sounds[term_id],
+            rewrites.append(TermMatch(start, stretch_end, after, term, distance, sounds,
                                       index.source, size))
     return rewrites

@@ -334,6 +334,23 @@ def test_an_acronym_heard_as_its_letters_is_written_with_the_particle_its_sound_
     assert result.corrected.rstrip(".") == expected
 
 
+@pytest.mark.parametrize("text, hotword, expected", [
+    ("도커 이미지를 다시 빌드했습니다", "Docker", "Docker 이미지를 다시 빌드했습니다"),
+    ("어제 깃허브에 올렸어요", "GitHub", "어제 GitHub에 올렸어요"),
+    ("노션에 정리해 뒀어요", "Notion", "Notion에 정리해 뒀어요"),  # 노션 ends in ㄴ: 에 stays
+    ("피그마로 그렸어요", "Figma", "Figma로 그렸어요"),
+])
+def test_a_latin_hotword_heard_in_hangul_is_written_as_the_meeting_spells_it(pipeline, text, hotword, expected):
+    [result] = pipeline.correct([SegmentInput("s", text)], TermLists(hotwords=(hotword,)))
+    assert result.corrected.rstrip(".") == expected
+
+
+def test_a_common_noun_said_as_a_latin_hotword_is_left_in_hangul(pipeline):
+    # 라디오 is the Korean word for the radio the speaker said: heard right, written the Korean way.
+    [result] = pipeline.correct([SegmentInput("s", "라디오를 켜 주세요")], TermLists(hotwords=("Radio",)))
+    assert result.corrected.rstrip(".") == "라디오를 켜 주세요"
+
+
 def test_a_term_written_right_is_left_whole_by_every_source(pipeline):
     # 도커 and 독허 sound alike, and Kiwi, who does not know the name, prefers 독허 (독하다 said 독허): the meeting
     # sent 도커 as a hotword, so it is right as it stands. The rest of the sentence is corrected as ever.

@@ -17,6 +17,7 @@ from service.postprocess import drop_decoder_repeats, postprocess
 from service.rerank import RerankItem, rerank
 from service.spelling import compose_loose_jamo
 from service.suspects import find_suspect_spans
+from service.loanword import said_in_hangul, spoken
 from service.terms import WEAK_H_COST, TermIndex, find_terms, said_variants
 from service.types import EditFacts, SegmentInput, SpanEdit, WordEvidence
 
@@ -186,6 +187,30 @@ def test_quotation_marks_around_a_term_are_no_part_of_it():
     assert _terms("쿠버 내티스에 올렸다", '"쿠버네티스"') == [("쿠버 내티스", "쿠버네티스")]
     assert _terms("쿠버 내티스에 올렸다", " '쿠버네티스 ") == [("쿠버 내티스", "쿠버네티스")]
     assert _terms("쿠버 내티스에 올렸다", '""') == []
+
+
+@pytest.mark.parametrize("word, said", [
+    ("Docker", "도커"), ("Google", "구글"), ("Excel", "엑셀"), ("zone", "존"), ("Kelly", "켈리"),
+    ("server", "서버"), ("Notion", "노션"), ("Jenkins", "젠킨스"), ("Hub", "허브"), ("finger", "핑거"),
+])
+def test_a_latin_word_is_read_as_a_korean_loanword(word, said):
+    # c before e is s, a final e is silent, ll and an l after a consonant are said twice, an r after a vowel is
+    # not said, tion is 션, u in a closed syllable is 어, ng before a vowel is said twice.
+    assert said_in_hangul(word) == said
+
+
+def test_latin_letters_are_spoken_piece_by_piece():
+    assert spoken("KTX로") == "케이티엑스로"
+    assert spoken("GitHub에") == "깃허브에"  # two words in one: Git, Hub
+    assert spoken("OpenAI") == said_in_hangul("Open") + "에이아이"  # a word and an acronym
+    assert spoken("회의 3시") == "회의 3시"
+
+
+def test_a_latin_term_is_found_where_it_was_heard_in_hangul():
+    assert _terms("젠킨스 빌드가 깨졌어요", "Jenkins") == [("젠킨스", "Jenkins")]
+    # Said in Hangul but written in Latin letters, the term takes its eojeol's start and no piece of a word.
+    assert _terms("서버가 다운됐어요", "Docker") == []
+    assert _terms("오늘파이썬으로", "Python") == []
 
 
 def test_a_term_written_in_the_letters_of_an_acronym_is_found():
