@@ -136,7 +136,7 @@ def _propose_chunk(requests: list[CandidateRequest], kiwi: KiwiToolkit, hotwords
             continue
         network = found.network
         facts = _FactFinder(request, contested_confidences(request.confidences, network))
-        proposals = _ProposalPool(facts, found.terms_present)
+        proposals = _ProposalPool(facts, found.hotwords_present)
         if network is not None:
             for slot_edits in fusion_edits(network):
                 proposals.add_all(slot_edits)
@@ -184,7 +184,10 @@ class _FusionAndTerms:
 
     network: ConfusionNetwork | None
     matches: list[TermMatch]
-    terms_present: list[tuple[int, int]]  # where a term stands in the text as it is written
+    # Where a hotword stands in the text as it is written. Only hotwords: the meeting names them as its own
+    # words, while a lexicon is a field's whole vocabulary (사용, 확인), whose every occurrence held fast would
+    # keep a hypothesis from righting the words around it.
+    hotwords_present: list[tuple[int, int]]
 
 
 def _fusion_and_terms(request: CandidateRequest, hotwords: TermIndex, lexicon: TermIndex,
@@ -198,7 +201,7 @@ def _fusion_and_terms(request: CandidateRequest, hotwords: TermIndex, lexicon: T
     matches = [m for index in (hotwords, lexicon)
                for m in find_terms(request.text, index, particles.__contains__, word_starts.__contains__)
                if not _spelled_the_korean_way(m, common_nouns)]
-    return _FusionAndTerms(network, matches, terms_present(request.text, hotwords, lexicon))
+    return _FusionAndTerms(network, matches, terms_present(request.text, hotwords))
 
 
 def _spelled_the_korean_way(match: TermMatch, common_nouns: dict[int, int]) -> bool:
@@ -272,16 +275,16 @@ class _ProposalPool:
     the facts of every source that proposed it merged (a term the n-best list also offers has both), and each
     source's own view kept beside them."""
 
-    def __init__(self, facts: _FactFinder, terms_present: Sequence[tuple[int, int]] = ()) -> None:
+    def __init__(self, facts: _FactFinder, hotwords_present: Sequence[tuple[int, int]] = ()) -> None:
         self.facts = facts
-        self.terms_present = terms_present
+        self.hotwords_present = hotwords_present
         self.edits: dict[tuple[int, int, str], SpanEdit] = {}
 
     def keeps_the_terms(self, start: int, end: int, after: str) -> bool:
-        """Whether an edit leaves every term written in the text whole: one it cuts or rewrites is the meeting's
-        word, right as it stands (도커 is not respelled 독허 because the two sound alike)."""
+        """Whether an edit leaves every hotword written in the text whole: one it cuts or rewrites is the
+        meeting's word, right as it stands (도커 is not respelled 독허 because the two sound alike)."""
         text = self.facts.request.text
-        for term_start, term_end in self.terms_present:
+        for term_start, term_end in self.hotwords_present:
             if term_start >= end or term_end <= start:
                 continue
             if term_start < start or term_end > end or text[term_start:term_end] not in after:
