@@ -208,8 +208,8 @@ def _spelled_the_korean_way(match: TermMatch, common_nouns: dict[int, int]) -> b
     """A term in Latin letters over a common noun of the text (Kiwi's reading: where each starts and ends) that
     sounds just as the term is said (라디오 for Radio): the recogniser heard the word right and wrote it the
     Korean way, which is no error to correct."""
-    return match.distance == 0 and common_nouns.get(match.start, match.end + 1) <= match.end \
-        and is_latin_word_term(match.term)
+    noun_end = common_nouns.get(match.start)
+    return match.distance == 0 and noun_end is not None and noun_end <= match.end and is_latin_word_term(match.term)
 
 
 # --- facts ---------------------------------------------------------------------------------------------

@@ -15,14 +15,14 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from service.particles import agree, undo_liaison
 from service.loanword import ACRONYM, LETTER_NAMES, spoken
+from service.particles import agree, undo_liaison
 from service.phonology import (SPLIT_CODA, TAIL, TENSE, WEAKENS_H, compose, decompose, family_key, final_consonant,
                                key_distance, pronounce, sound_key)
 from service.text import QUOTE_MARKS, is_hangul_syllable, is_latin_letter
@@ -55,6 +55,15 @@ class TermMatch:
     letters: int  # how many letters (as said: an acronym letter by the syllables of its name) the window covered
 
 
+class _Row(NamedTuple):
+    """One way of saying a term, as the index is built."""
+
+    cost: float  # what saying the term this way adds to its distance
+    letters: int  # the letters of the form it is a way of saying
+    sounds: int  # ... and its sounds
+    budget: float  # how far a stretch may sound from it, per sound
+
+
 @dataclass(frozen=True)
 class TermIndex:
     """Terms with the sound keys of the ways each is said, grouped by length in letters, built once per
@@ -85,8 +94,7 @@ class TermIndex:
         # A term with a word in Latin letters is also looked for as it is written, letter by letter: a
         # recogniser that writes Latin letters misspells them (Kuberntes).
         forms = [dict.fromkeys((said_as[t], t) if is_latin_word_term(t) else (said_as[t],)) for t in usable]
-        rows: dict[tuple[int, str], tuple[float, int, int, float]] = {}  # (term, key) → cost, letters, sounds,
-        # budget per sound
+        rows: dict[tuple[int, str], _Row] = {}  # by (term, sound key)
         for i, term_forms in enumerate(forms):
             for form in term_forms:
                 form_sounds, form_letters = len(sound_key(form)), len(_letters(form))
@@ -95,19 +103,19 @@ class TermIndex:
                 guessed = form != usable[i] and is_latin_word_term(usable[i])
                 budget = max_distance * (LOANWORD_BUDGET_SHARE if guessed else 1.0)
                 for variant, cost in said_variants(form):
-                    rows.setdefault((i, sound_key(variant)), (cost, form_letters, form_sounds, budget))
+                    rows.setdefault((i, sound_key(variant)), _Row(cost, form_letters, form_sounds, budget))
         by_letters: dict[int, list[int]] = {}
-        for r, (_, form_letters, *_) in enumerate(rows.values()):
-            by_letters.setdefault(form_letters, []).append(r)
+        for r, row in enumerate(rows.values()):
+            by_letters.setdefault(row.letters, []).append(r)
         keys = tuple(key for _, key in rows)
-        row_sounds = tuple(form_sounds for _, _, form_sounds, _ in rows.values())
         latin_terms = {t.lower(): i for i, t in enumerate(usable) if _LATIN_WORD.fullmatch(t)}
         # Every way of saying a term is held to the budget of the form it is a way of saying; a Latin word's
         # Hangul reading, a guess from its spelling, to a share of it.
         return cls(usable, tuple(said_as[t] for t in usable), tuple(i for i, _ in rows),
-                   tuple(cost for cost, *_ in rows.values()), row_sounds, keys, tuple(family_key(k) for k in keys),
+                   tuple(row.cost for row in rows.values()), tuple(row.sounds for row in rows.values()), keys,
+                   tuple(family_key(k) for k in keys),
                    tuple(len(_letters(said_as[t])) for t in usable), tuple(len(sound_key(said_as[t])) for t in usable),
-                   np.array([budget * n for _, _, n, budget in rows.values()], dtype=float), source,
+                   np.array([row.budget * row.sounds for row in rows.values()], dtype=float), source,
                    tuple(is_latin_word_term(t) for t in usable),
                    {n: np.array(ids) for n, ids in by_letters.items()}, latin_terms)
 
