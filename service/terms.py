@@ -62,6 +62,7 @@ class _Row(NamedTuple):
     letters: int  # the letters of the form it is a way of saying
     sounds: int  # ... and its sounds
     budget: float  # how far a stretch may sound from it, per sound
+    in_latin: bool  # the form is written in Latin letters (heard only where the text has Latin letters)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class TermIndex:
     source: EditSource
     latin_words: tuple[bool, ...] = ()  # whether each term has a word (not an acronym) in Latin letters
     by_letters: dict[int, np.ndarray] = field(default_factory=dict, compare=False)
+    # The same without the rows written in Latin letters: a text with none cannot sound like them.
+    by_letters_said: dict[int, np.ndarray] = field(default_factory=dict, compare=False)
     # Terms written in Latin letters alone, by their lower case: a recogniser writes api for the API it heard.
     latin_terms: dict[str, int] = field(default_factory=dict, compare=False)
 
@@ -102,11 +105,15 @@ class TermIndex:
                     continue
                 guessed = form != usable[i] and is_latin_word_term(usable[i])
                 budget = max_distance * (LOANWORD_BUDGET_SHARE if guessed else 1.0)
+                in_latin = any(is_latin_letter(ch) for ch in form)
                 for variant, cost in said_variants(form):
-                    rows.setdefault((i, sound_key(variant)), _Row(cost, form_letters, form_sounds, budget))
+                    rows.setdefault((i, sound_key(variant)), _Row(cost, form_letters, form_sounds, budget, in_latin))
         by_letters: dict[int, list[int]] = {}
+        by_letters_said: dict[int, list[int]] = {}  # the rows not in Latin letters
         for r, row in enumerate(rows.values()):
             by_letters.setdefault(row.letters, []).append(r)
+            if not row.in_latin:
+                by_letters_said.setdefault(row.letters, []).append(r)
         keys = tuple(key for _, key in rows)
         latin_terms = {t.lower(): i for i, t in enumerate(usable) if _LATIN_WORD.fullmatch(t)}
         # Every way of saying a term is held to the budget of the form it is a way of saying; a Latin word's
@@ -117,7 +124,8 @@ class TermIndex:
                    tuple(len(_letters(said_as[t])) for t in usable), tuple(len(sound_key(said_as[t])) for t in usable),
                    np.array([row.budget * row.sounds for row in rows.values()], dtype=float), source,
                    tuple(is_latin_word_term(t) for t in usable),
-                   {n: np.array(ids) for n, ids in by_letters.items()}, latin_terms)
+                   {n: np.array(ids) for n, ids in by_letters.items()},
+                   {n: np.array(ids) for n, ids in by_letters_said.items()}, latin_terms)
 
     def __bool__(self) -> bool:
         return bool(self.terms)
@@ -313,7 +321,8 @@ def find_terms(text: str, index: TermIndex, particle_follows: Callable[[int], bo
         present[start:end] = b"\x01" * (end - start)
     eojeol_ends = _eojeol_ends(text)
     best: dict[int, list[TermMatch]] = {}
-    for length, ids in index.by_letters.items():
+    rows_by_letters = index.by_letters if any(is_latin_letter(ch) for ch in text) else index.by_letters_said
+    for length, ids in rows_by_letters.items():
         windows: dict[str, list[tuple[int, int, int]]] = {}
         # A window a letter shorter than the term only for terms of three letters or more (주 is no 주의);
         # letters counted as they are said (KTX is five).
