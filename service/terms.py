@@ -31,10 +31,11 @@ from service.types import EditSource
 # Terms shorter than this many sounds match too much by chance to be taken on sound alone.
 MIN_TERM_SOUNDS = 3
 # A word in Latin letters is read in Hangul from its spelling (service/loanword.py), and English spelling does not
-# fix its sounds: a stretch must sound this much closer to that reading than to a term written in Hangul. Set on
-# cvf_hot as a whole: of the Latin terms written in at a distance of 0.3 a sound or less, all but the Hangul
-# loanwords the reference kept (라디오 for Radio) brought the output nearer; above it most took a word that
-# only sounded alike (알려 for Valley).
+# fix its sounds: a stretch must sound this much closer to that reading than to a term written in Hangul, and
+# Latin letters in the text this much closer to the term's spelling (letters are not sounds: Jazz is no Java).
+# Set on cvf_hot as a whole: of the Latin terms written in at a distance of 0.3 a sound or less, all but the
+# Hangul loanwords the reference kept (라디오 for Radio) brought the output nearer; above it most took a word
+# that only sounded alike (알려 for Valley). 0.5 and 0.7 give the same figures; 0.8 and more, worse over 1%.
 LOANWORD_BUDGET_SHARE = 0.6
 # At most this many places are proposed for one term in one text (the closest ones).
 PLACES_PER_TERM = 2
@@ -103,7 +104,7 @@ class TermIndex:
                 form_sounds, form_letters = len(sound_key(form)), len(_letters(form))
                 if form_sounds < MIN_TERM_SOUNDS:
                     continue
-                guessed = form != usable[i] and is_latin_word_term(usable[i])
+                guessed = is_latin_word_term(usable[i])
                 budget = max_distance * (LOANWORD_BUDGET_SHARE if guessed else 1.0)
                 in_latin = any(is_latin_letter(ch) for ch in form)
                 for variant, cost in said_variants(form):
@@ -116,8 +117,8 @@ class TermIndex:
                 by_letters_said.setdefault(row.letters, []).append(r)
         keys = tuple(key for _, key in rows)
         latin_terms = {t.lower(): i for i, t in enumerate(usable) if _LATIN_WORD.fullmatch(t)}
-        # Every way of saying a term is held to the budget of the form it is a way of saying; a Latin word's
-        # Hangul reading, a guess from its spelling, to a share of it.
+        # Every way of saying a term is held to the budget of the form it is a way of saying; a term with a
+        # Latin word, by its reading (a guess from its spelling) or its letters, to a share of it.
         return cls(usable, tuple(said_as[t] for t in usable), tuple(i for i, _ in rows),
                    tuple(row.cost for row in rows.values()), tuple(row.sounds for row in rows.values()), keys,
                    tuple(family_key(k) for k in keys),

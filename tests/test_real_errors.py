@@ -345,10 +345,15 @@ def test_a_latin_hotword_heard_in_hangul_is_written_as_the_meeting_spells_it(pip
     assert result.corrected.rstrip(".") == expected
 
 
-def test_a_common_noun_said_as_a_latin_hotword_is_left_in_hangul(pipeline):
-    # 라디오 is the Korean word for the radio the speaker said: heard right, written the Korean way.
-    [result] = pipeline.correct([SegmentInput("s", "라디오를 켜 주세요")], TermLists(hotwords=("Radio",)))
-    assert result.corrected.rstrip(".") == "라디오를 켜 주세요"
+@pytest.mark.parametrize("text, hotwords", [
+    ("라디오를 켜 주세요", ("Radio",)),  # the radio the speaker said, heard right and written the Korean way
+    ("데이터 절약 모드를 켜 주세요", ("Node", "Docker")),  # a Korean word that sounds near a guessed reading
+    ("노래 목록에서 골라 주세요", ("Mongo",)),
+    ("Jazz 음악 틀어 줘", ("Java",)),  # Latin letters the recogniser wrote, half of them another word's
+])
+def test_a_right_word_is_not_rewritten_into_a_latin_hotword(pipeline, text, hotwords):
+    [result] = pipeline.correct([SegmentInput("s", text)], TermLists(hotwords=hotwords))
+    assert result.corrected.rstrip(".") == text
 
 
 def test_a_term_written_right_is_left_whole_by_every_source(pipeline):
