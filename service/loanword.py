@@ -22,18 +22,21 @@ from service.phonology import compose
 # it), a vowel (by its jamo), or a glide ("y", "w") that colours the vowel after it.
 # Internal sounds beside the jamo: "f" (said ㅍ, but never closing a syllable), "l" (said ㄹ, doubled between
 # vowels and after a consonant: 밸리, 슬랙), "sh" (ㅅ with a y-glide: 셰), "ng" (ㅇ closing a syllable).
-_CONSONANT_SPELLINGS = (
-    ("tch", "ㅊ"), ("sch", "sh"), ("sh", "sh"), ("ch", "ㅊ"), ("ph", "f"), ("th", "ㅅ"), ("ck", "ㅋ"),
-    ("ng", "ng"), ("qu", "ㅋw"), ("wh", "w"), ("gh", ""), ("x", "ㅋㅅ"), ("b", "ㅂ"), ("c", "ㅋ"), ("d", "ㄷ"),
-    ("f", "f"), ("g", "ㄱ"), ("h", "ㅎ"), ("j", "ㅈ"), ("k", "ㅋ"), ("l", "l"), ("m", "ㅁ"), ("n", "ㄴ"),
-    ("p", "ㅍ"), ("q", "ㅋ"), ("r", "ㄹ"), ("s", "ㅅ"), ("t", "ㅌ"), ("v", "ㅂ"), ("z", "ㅈ"),
+_CONSONANT_SPELLINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("tch", ("ㅊ",)), ("sch", ("sh",)), ("sh", ("sh",)), ("ch", ("ㅊ",)), ("ph", ("f",)), ("th", ("ㅅ",)),
+    ("ck", ("ㅋ",)), ("ng", ("ng",)), ("qu", ("ㅋ", "w")), ("wh", ("w",)), ("gh", ()), ("x", ("ㅋ", "ㅅ")),
+    ("b", ("ㅂ",)), ("c", ("ㅋ",)), ("d", ("ㄷ",)), ("f", ("f",)), ("g", ("ㄱ",)), ("h", ("ㅎ",)), ("j", ("ㅈ",)),
+    ("k", ("ㅋ",)), ("l", ("l",)), ("m", ("ㅁ",)), ("n", ("ㄴ",)), ("p", ("ㅍ",)), ("q", ("ㅋ",)), ("r", ("ㄹ",)),
+    ("s", ("ㅅ",)), ("t", ("ㅌ",)), ("v", ("ㅂ",)), ("z", ("ㅈ",)),
 )
-_VOWEL_SPELLINGS = (
-    ("eau", "ㅗ"), ("ee", "ㅣ"), ("ea", "ㅣ"), ("ie", "ㅣ"), ("oo", "ㅜ"), ("ou", "ㅜ"), ("oa", "ㅗ"),
-    ("au", "ㅗ"), ("aw", "ㅗ"), ("ew", "yㅜ"), ("eu", "yㅜ"), ("ue", "ㅜ"), ("ai", "ㅔㅣ"), ("ay", "ㅔㅣ"),
-    ("ei", "ㅔㅣ"), ("ey", "ㅔㅣ"), ("oi", "ㅗㅣ"), ("oy", "ㅗㅣ"), ("ow", "ㅗ"),
-    ("a", "ㅏ"), ("e", "ㅔ"), ("i", "ㅣ"), ("o", "ㅗ"), ("u", "ㅜ"), ("y", "ㅣ"),
+_VOWEL_SPELLINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("eau", ("ㅗ",)), ("ee", ("ㅣ",)), ("ea", ("ㅣ",)), ("ie", ("ㅣ",)), ("oo", ("ㅜ",)), ("ou", ("ㅜ",)),
+    ("oa", ("ㅗ",)), ("au", ("ㅗ",)), ("aw", ("ㅗ",)), ("ew", ("y", "ㅜ")), ("eu", ("y", "ㅜ")), ("ue", ("ㅜ",)),
+    ("ai", ("ㅔ", "ㅣ")), ("ay", ("ㅔ", "ㅣ")), ("ei", ("ㅔ", "ㅣ")), ("ey", ("ㅔ", "ㅣ")), ("oi", ("ㅗ", "ㅣ")),
+    ("oy", ("ㅗ", "ㅣ")), ("ow", ("ㅗ",)),
+    ("a", ("ㅏ",)), ("e", ("ㅔ",)), ("i", ("ㅣ",)), ("o", ("ㅗ",)), ("u", ("ㅜ",)), ("y", ("ㅣ",)),
 )
+_SPELLINGS = _VOWEL_SPELLINGS + _CONSONANT_SPELLINGS
 _VOWEL_LETTERS = frozenset("aeiouy")
 _GLIDED = {("y", "ㅏ"): "ㅑ", ("y", "ㅓ"): "ㅕ", ("y", "ㅗ"): "ㅛ", ("y", "ㅜ"): "ㅠ", ("y", "ㅔ"): "ㅖ",
            ("y", "ㅐ"): "ㅒ", ("y", "ㅣ"): "ㅣ", ("w", "ㅏ"): "ㅘ", ("w", "ㅓ"): "ㅝ", ("w", "ㅔ"): "ㅞ",
@@ -47,63 +50,58 @@ _LONE_VOWEL = {"ㅊ": "ㅣ", "ㅈ": "ㅣ", "sh": "ㅣ"}
 
 
 def _letters_to_sounds(word: str) -> list[str]:
-    """The word's sounds: consonant jamo (or "ng", "sh"), vowel jamo, glides."""
+    """The word's sounds: consonant jamo (or "ng", "sh"), vowel jamo, glides. One pass over the letters."""
     sounds: list[str] = []
-    i = 0
-    while i < len(word):
-        rest = word[i:]
-        at_end = len(rest) == 1
-        # A final e after a consonant is silent (zone, Kubernetes' last e is not final), as is an r after a
-        # vowel that no vowel follows (server, Carpanedo).
-        if rest == "e" and len(word) > 3 and word[i - 1] not in _VOWEL_LETTERS:
+    i, n = 0, len(word)
+    while i < n:
+        letter, following = word[i], word[i + 1] if i + 1 < n else ""
+        before = word[i - 1] if i else ""
+        # A final e after a consonant is silent (zone; the last e of Kubernetes is not final), as is an r after
+        # a vowel that no vowel follows (server, Carpanedo).
+        if letter == "e" and i == n - 1 and n > 3 and before not in _VOWEL_LETTERS:
             break
-        if rest[0] == "r" and i and word[i - 1] in _VOWEL_LETTERS and (at_end or rest[1] not in _VOWEL_LETTERS):
-            if sounds and sounds[-1] in ("ㅔ", "ㅣ", "ㅜ") and word[i - 1] in "eiu":
+        if letter == "r" and before and before in _VOWEL_LETTERS and following not in _VOWEL_LETTERS:
+            if sounds and sounds[-1] in ("ㅔ", "ㅣ", "ㅜ") and before in "eiu":
                 sounds[-1] = "ㅓ"  # er, ir, ur are said 어 (server 서버)
             i += 1
             continue
-        if rest[0] == "y" and (i == 0 or word[i - 1] in _VOWEL_LETTERS and word[i - 1] not in "ae") \
-                and not at_end and rest[1] in _VOWEL_LETTERS:
+        if letter == "y" and (not before or before in _VOWEL_LETTERS and before not in "ae") \
+                and following and following in _VOWEL_LETTERS:
             sounds.append("y")
             i += 1
             continue
-        if rest[0] == "w" and not at_end and rest[1] in _VOWEL_LETTERS and rest[:2] not in ("wh",):
+        if letter == "w" and following and following in _VOWEL_LETTERS:
             sounds.append("w")
             i += 1
             continue
-        if rest[0] == "c" and not at_end and rest[1] in "eiy":
+        if letter == "c" and following and following in "eiy":
             if not (sounds and sounds[-1] == "ㅅ"):  # the c of xc is in the x (Excel: 엑셀)
                 sounds.append("ㅅ")
             i += 1
             continue
-        if rest.startswith("tion"):
+        if word.startswith("tion", i):
             sounds.extend(("sh", "ㅓ", "ㄴ"))  # 션
             i += 4
             continue
-        if rest == "ey" and i:
+        if i and i == n - 2 and word.startswith("ey", i):
             sounds.append("ㅣ")  # valley, money
             break
-        if rest[0] == "u" and len(rest) >= 2 and rest[1] not in _VOWEL_LETTERS \
-                and (len(rest) == 2 or rest[2] not in _VOWEL_LETTERS):
+        after_next = word[i + 2] if i + 2 < n else ""
+        if letter == "u" and following and following not in _VOWEL_LETTERS and after_next not in _VOWEL_LETTERS:
             sounds.append("ㅓ")  # u in a closed syllable is said 어 (hub 허브, crust 크러스트)
             i += 1
             continue
-        spelled = next(((s, v) for s, v in _VOWEL_SPELLINGS + _CONSONANT_SPELLINGS if rest.startswith(s)), None)
+        spelled = next(((s, v) for s, v in _SPELLINGS if word.startswith(s, i)), None)
         if spelled is None:
             i += 1
             continue
         letters, value = spelled
-        if value in ("ㅋw", "ㅋㅅ", "yㅜ", "ㅔㅣ", "ㅗㅣ"):
-            sounds.extend(_split_pair(value))
-        elif value:
-            if not (sounds and sounds[-1] == value and value not in ("ㅏ", "ㅔ", "ㅣ", "ㅗ", "ㅜ")):
-                sounds.append(value)  # a doubled consonant (ll, ss, tt) is one sound
+        if len(value) > 1:
+            sounds.extend(value)
+        elif value and not (sounds and sounds[-1] == value[0] and not _is_vowel(value[0])):
+            sounds.append(value[0])  # a doubled consonant (ll, ss, tt) is one sound
         i += len(letters)
     return sounds
-
-
-def _split_pair(value: str) -> list[str]:
-    return [value[0], value[1:]] if value[0] in "ㅋy" else [value[0], value[1]]
 
 
 def _is_vowel(sound: str) -> bool:
