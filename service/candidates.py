@@ -200,11 +200,11 @@ def _fusion_and_terms(request: CandidateRequest, hotwords: TermIndex, lexicon: T
     common_nouns = {m.start: m.end for m in request.analysis.morphemes if m.tag == "NNG" and not m.oov}
     matches = [m for index in (hotwords, lexicon)
                for m in find_terms(request.text, index, particles.__contains__, word_starts.__contains__)
-               if not _spelled_the_korean_way(m, common_nouns)]
+               if not _over_a_common_noun(m, common_nouns)]
     return _FusionAndTerms(network, matches, terms_present(request.text, hotwords))
 
 
-def _spelled_the_korean_way(match: TermMatch, common_nouns: dict[int, int]) -> bool:
+def _over_a_common_noun(match: TermMatch, common_nouns: dict[int, int]) -> bool:
     """A Latin word term over a common noun of the text (Kiwi's reading: where each starts and ends). Said just
     as the term (라디오 for Radio), it is the word heard right and written the Korean way; said otherwise (모드
     for Node, 목록 for Mongo), it is a Korean word, and the term's reading, a guess from its spelling, is no

@@ -153,8 +153,12 @@ def _sounds_to_hangul(sounds: list[str]) -> str:
     return "".join(compose(o, v, c) for o, v, c in syllables)
 
 
+# The jamo that starts a syllable with each of the internal sounds.
+_ONSET_OF = {"sh": "ㅅ", "ng": "ㅇ", "f": "ㅍ", "l": "ㄹ"}
+
+
 def _onset(sound: str) -> str:
-    return {"sh": "ㅅ", "ng": "ㅇ", "f": "ㅍ", "l": "ㄹ"}.get(sound, sound)
+    return _ONSET_OF.get(sound, sound)
 
 
 # How Korean speakers say the letters of an acronym (UN is 유엔: a recogniser writes what it heard).

@@ -95,17 +95,18 @@ class TermIndex:
         written = (" ".join(t.strip().strip(QUOTE_MARKS).split()) for t in terms)
         said_as = {t: spoken(t) for t in dict.fromkeys(written) if t}
         usable = tuple(t for t, said in said_as.items() if len(sound_key(said)) >= MIN_TERM_SOUNDS)
-        # A term with a word in Latin letters is also looked for as it is written, letter by letter: a
-        # recogniser that writes Latin letters misspells them (Kuberntes).
-        forms = [dict.fromkeys((said_as[t], t) if is_latin_word_term(t) else (said_as[t],)) for t in usable]
+        latin_words = tuple(is_latin_word_term(t) for t in usable)
         rows: dict[tuple[int, str], _Row] = {}  # by (term, sound key)
-        for i, term_forms in enumerate(forms):
-            for form in term_forms:
+        for i, t in enumerate(usable):
+            # A term with a word in Latin letters is also looked for as it is written, letter by letter (a
+            # recogniser that writes Latin letters misspells them: Kuberntes); by its reading, a guess from its
+            # spelling, or by its letters, it is held to a share of the budget.
+            forms = dict.fromkeys((said_as[t], t) if latin_words[i] else (said_as[t],))
+            budget = max_distance * (LOANWORD_BUDGET_SHARE if latin_words[i] else 1.0)
+            for form in forms:
                 form_sounds, form_letters = len(sound_key(form)), len(_letters(form))
                 if form_sounds < MIN_TERM_SOUNDS:
                     continue
-                guessed = is_latin_word_term(usable[i])
-                budget = max_distance * (LOANWORD_BUDGET_SHARE if guessed else 1.0)
                 in_latin = any(is_latin_letter(ch) for ch in form)
                 for variant, cost in said_variants(form):
                     rows.setdefault((i, sound_key(variant)), _Row(cost, form_letters, form_sounds, budget, in_latin))
@@ -117,14 +118,13 @@ class TermIndex:
                 by_letters_said.setdefault(row.letters, []).append(r)
         keys = tuple(key for _, key in rows)
         latin_terms = {t.lower(): i for i, t in enumerate(usable) if _LATIN_WORD.fullmatch(t)}
-        # Every way of saying a term is held to the budget of the form it is a way of saying; a term with a
-        # Latin word, by its reading (a guess from its spelling) or its letters, to a share of it.
+        # Every way of saying a term is held to the budget of the form it is a way of saying.
         return cls(usable, tuple(said_as[t] for t in usable), tuple(i for i, _ in rows),
                    tuple(row.cost for row in rows.values()), tuple(row.sounds for row in rows.values()), keys,
                    tuple(family_key(k) for k in keys),
                    tuple(len(_letters(said_as[t])) for t in usable), tuple(len(sound_key(said_as[t])) for t in usable),
                    np.array([row.budget * row.sounds for row in rows.values()], dtype=float), source,
-                   tuple(is_latin_word_term(t) for t in usable),
+                   latin_words,
                    {n: np.array(ids) for n, ids in by_letters.items()},
                    {n: np.array(ids) for n, ids in by_letters_said.items()}, latin_terms)
 

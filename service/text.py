@@ -45,7 +45,7 @@ def compact(text: str) -> str:
 
 def strip_punctuation(text: str) -> str:
     """Words only: every non-word mark replaced by a space, single spaces."""
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    return " ".join(words_of(text))
 
 
 def words_of(text: str) -> list[str]:
